@@ -1,0 +1,3 @@
+module github.com/apiguard/apiguard
+
+go 1.26
