@@ -1,0 +1,246 @@
+package validator
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/MicahParks/jwkset"
+)
+
+// MinRSABits is the smallest RSA modulus accepted for verification
+// (RFC 7518 section 3.3 requires 2048).
+const MinRSABits = 2048
+
+// Key is a public key that verifies tokens.
+type Key struct {
+	// ID is the key's kid. It may be empty in a set of one key.
+	ID string
+	// Algorithm, when set, is the only alg the key verifies (the JWK's
+	// alg member).
+	Algorithm string
+	// Public is an *rsa.PublicKey, an *ecdsa.PublicKey or an
+	// ed25519.PublicKey.
+	Public any
+}
+
+// fits reports whether k may verify a token signed with alg: RSA keys for
+// RS* and PS*, the matching curve for ES*, Ed25519 for EdDSA.
+func (k *Key) fits(alg string) bool {
+	if k.Algorithm != "" && k.Algorithm != alg {
+		return false
+	}
+	switch pub := k.Public.(type) {
+	case *rsa.PublicKey:
+		switch alg {
+		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+			return true
+		}
+	case *ecdsa.PublicKey:
+		switch alg {
+		case "ES256":
+			return pub.Curve == elliptic.P256()
+		case "ES384":
+			return pub.Curve == elliptic.P384()
+		case "ES512":
+			return pub.Curve == elliptic.P521()
+		}
+	case ed25519.PublicKey:
+		return alg == "EdDSA"
+	}
+	return false
+}
+
+// checkKey applies the key policy that does not depend on the JWK form.
+func checkKey(k *Key) error {
+	switch pub := k.Public.(type) {
+	case *rsa.PublicKey:
+		if pub.N == nil || pub.N.BitLen() < MinRSABits {
+			return fmt.Errorf("RSA key shorter than %d bits", MinRSABits)
+		}
+		if pub.E < 3 || pub.E%2 == 0 {
+			return errors.New("RSA public exponent is not an odd number of at least 3")
+		}
+	case *ecdsa.PublicKey:
+		switch pub.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return errors.New("unsupported curve")
+		}
+	case ed25519.PublicKey:
+		if len(pub) != ed25519.PublicKeySize {
+			return errors.New("Ed25519 key of the wrong size")
+		}
+	default:
+		return fmt.Errorf("unsupported key type %T", k.Public)
+	}
+	if k.Algorithm != "" && !k.fits(k.Algorithm) {
+		return errors.New("key does not fit its own alg")
+	}
+	return nil
+}
+
+// KeySet is the keys of one issuer. The zero KeySet is empty. A KeySet is
+// immutable, so one value is safe to share.
+type KeySet struct {
+	byID map[string]*Key
+	// ambiguous holds kids that name more than one key: RFC 7517 lets a
+	// set reuse a kid for different kty, but a verifier must never guess.
+	ambiguous map[string]bool
+	keys      []*Key
+}
+
+// NewKeySet returns a KeySet of keys, which must pass the key policy (see
+// [ParseJWKS]).
+func NewKeySet(keys ...*Key) (*KeySet, error) {
+	s := &KeySet{byID: make(map[string]*Key, len(keys)), ambiguous: map[string]bool{}}
+	for _, k := range keys {
+		if err := checkKey(k); err != nil {
+			return nil, fmt.Errorf("validator: key %q: %w", k.ID, err)
+		}
+		s.add(k)
+	}
+	return s, nil
+}
+
+func (s *KeySet) add(k *Key) {
+	s.keys = append(s.keys, k)
+	if _, dup := s.byID[k.ID]; dup {
+		s.ambiguous[k.ID] = true
+		return
+	}
+	s.byID[k.ID] = k
+}
+
+// Len returns the number of keys in s.
+func (s *KeySet) Len() int { return len(s.keys) }
+
+// Keys returns the keys in s. The caller must not modify them.
+func (s *KeySet) Keys() []*Key { return s.keys }
+
+// lookup finds the key for kid and alg. errKid means the set has no key of
+// that kid, which may justify a refresh; every other error is final.
+func (s *KeySet) lookup(kid, alg string) (*Key, error) {
+	if s == nil {
+		return nil, errKid
+	}
+	if s.ambiguous[kid] {
+		return nil, errAmbiguousKid
+	}
+	if kid == "" {
+		if len(s.keys) != 1 {
+			return nil, errNoKid
+		}
+		if k := s.keys[0]; k.fits(alg) {
+			return k, nil
+		}
+		return nil, errKeyMismatch
+	}
+	k, ok := s.byID[kid]
+	if !ok {
+		return nil, errKid
+	}
+	if !k.fits(alg) {
+		return nil, errKeyMismatch
+	}
+	return k, nil
+}
+
+// Key implements [KeySource] for a fixed set of keys.
+func (s *KeySet) Key(_ context.Context, kid, alg string) (*Key, error) {
+	return s.lookup(kid, alg)
+}
+
+// JWKSLimits bound what ParseJWKS accepts.
+const (
+	// MaxJWKSKeys is the most keys one JWKS may hold. Real issuers publish
+	// two or three; thousands would make every lookup miss cost a parse.
+	MaxJWKSKeys = 100
+)
+
+// ParseJWKS parses a JSON Web Key Set (RFC 7517) and applies the key policy:
+// only public signature keys are kept. A key is skipped, and reported in
+// the returned skipped error (nil when none was), when its use is not
+// "sig", its key_ops lack "verify", it is an "oct" key or an unknown kty,
+// an RSA key has fewer than [MinRSABits] bits, an EC point is not on its
+// curve, its alg does not fit its type or curve, it carries private
+// members, or it is malformed. A kid shared by several keys verifies no
+// token. The set fails as a whole (err) when it is not a JSON object with
+// a keys array, holds more than [MaxJWKSKeys] keys, or keeps no key.
+func ParseJWKS(data []byte) (set *KeySet, skipped error, err error) {
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, nil, errors.New("validator: JWKS is not a JSON object")
+	}
+	if raw.Keys == nil {
+		return nil, nil, errors.New("validator: JWKS has no keys array")
+	}
+	if len(raw.Keys) > MaxJWKSKeys {
+		return nil, nil, fmt.Errorf("validator: JWKS holds %d keys, more than %d", len(raw.Keys), MaxJWKSKeys)
+	}
+	set = &KeySet{byID: make(map[string]*Key, len(raw.Keys)), ambiguous: map[string]bool{}}
+	var skips []error
+	for i, r := range raw.Keys {
+		k, err := parseJWK(r)
+		if err != nil {
+			skips = append(skips, fmt.Errorf("key %d: %w", i, err))
+			continue
+		}
+		set.add(k)
+	}
+	skipped = errors.Join(skips...)
+	if set.Len() == 0 {
+		return nil, skipped, errors.New("validator: JWKS holds no usable signature key")
+	}
+	return set, skipped, nil
+}
+
+func parseJWK(raw []byte) (*Key, error) {
+	var m jwkset.JWKMarshal
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, errors.New("not a JSON object of JWK members")
+	}
+	switch {
+	case m.D != "" || m.P != "" || m.Q != "" || m.DP != "" || m.DQ != "" || m.QI != "" || len(m.OTH) > 0 || m.K != "":
+		return nil, errors.New("carries private or symmetric key material")
+	case m.USE != "" && m.USE != jwkset.UseSig:
+		return nil, errors.New(`use is not "sig"`)
+	case m.KEYOPS != nil && !hasVerify(m.KEYOPS):
+		return nil, errors.New(`key_ops lacks "verify"`)
+	}
+	switch m.KTY {
+	case jwkset.KtyRSA, jwkset.KtyEC, jwkset.KtyOKP:
+	default:
+		return nil, errors.New("kty is not RSA, EC or OKP")
+	}
+	if m.KTY == jwkset.KtyOKP && m.CRV != jwkset.CrvEd25519 {
+		return nil, errors.New("OKP key is not Ed25519")
+	}
+	// SkipAll: the policy above and checkKey below do the checks that
+	// matter; jwkset's x5t check would refuse Auth0's legacy hex x5t.
+	j, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{SkipAll: true})
+	if err != nil {
+		return nil, errors.New("malformed key")
+	}
+	k := &Key{ID: m.KID, Algorithm: string(m.ALG), Public: j.Key()}
+	if err := checkKey(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func hasVerify(ops []jwkset.KEYOPS) bool {
+	for _, op := range ops {
+		if op == jwkset.KeyOpsVerify {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,284 @@
+// Package validator checks OAuth 2.0 access tokens in the JWT format, as
+// Auth0 and RFC 9068 issue them, and returns their typed claims.
+//
+// A [Validator] is built once with [New] and shared by every request. It
+// refuses, in order from cheap to expensive:
+//
+//   - tokens over the size cap, and anything that is not a compact JWS of
+//     three canonical base64url segments holding JSON objects;
+//   - an alg outside the allow-list (RS256 only by default; "none" and the
+//     symmetric HS* are never accepted), header parameters that ask for
+//     trust or processing this package does not do (crit, b64, jku, x5u,
+//     jwk, x5c, nested JWTs), and a typ that does not fit the profile;
+//   - claims that claims.Parse refuses (duplicate or case-variant names,
+//     wrong types, invalid UTF-8);
+//   - an issuer other than the configured one, before any key lookup;
+//   - an unknown kid, a key that does not fit alg, a bad signature;
+//   - exp missing or past, nbf or iat in the future (each with a small
+//     leeway), no accepted audience, and claims the profile requires.
+//
+// Every error matches one sentinel class with [errors.Is]; see [Error].
+package validator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apiguard/apiguard/claims"
+)
+
+// Defaults and limits of [Config].
+const (
+	// DefaultLeeway absorbs clock skew between the issuer and this server
+	// when checking exp, nbf and iat.
+	DefaultLeeway = 10 * time.Second
+	// MaxLeeway is the largest leeway New accepts: more would keep
+	// expired tokens alive for long.
+	MaxLeeway = 60 * time.Second
+	// DefaultMaxTokenSize is the size cap checked before any decoding.
+	// Auth0 access tokens are usually under 2 KiB; many permissions or
+	// custom claims can double that.
+	DefaultMaxTokenSize = 8 << 10
+)
+
+// Profile says which access tokens a Validator expects.
+type Profile int
+
+const (
+	// ProfileAuth0 accepts Auth0 access tokens in either of the formats a
+	// tenant can choose: typ "JWT", or "at+jwt" / "application/at+jwt"
+	// (RFC 9068), in any letter case. It requires sub.
+	ProfileAuth0 Profile = iota
+	// ProfileRFC9068 accepts only RFC 9068 access tokens: typ "at+jwt" or
+	// "application/at+jwt", and the claims sub, client_id, jti and iat.
+	ProfileRFC9068
+)
+
+func (p Profile) typOK(typ string) bool {
+	if strings.EqualFold(typ, "at+jwt") || strings.EqualFold(typ, "application/at+jwt") {
+		return true
+	}
+	return p == ProfileAuth0 && strings.EqualFold(typ, "JWT")
+}
+
+// Config configures a Validator. Issuer and Audiences are required; every
+// other field has a safe default.
+type Config struct {
+	// Issuer is the exact iss of accepted tokens. For Auth0 it is
+	// "https://TENANT.auth0.com/", with the trailing slash.
+	Issuer string
+	// Audiences are the accepted aud values: the API identifier(s).
+	Audiences []string
+	// Algorithms is the allow-list of alg values; default {"RS256"}.
+	// Supported: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA.
+	Algorithms []string
+	// Leeway is the clock skew allowed on exp, nbf and iat; zero means
+	// DefaultLeeway, and at most MaxLeeway is accepted.
+	Leeway time.Duration
+	// Profile is the kind of access token expected; default ProfileAuth0.
+	Profile Profile
+	// MaxTokenSize caps the token's length in bytes; zero means
+	// DefaultMaxTokenSize.
+	MaxTokenSize int
+
+	// Keys, when set, supplies the verification keys, for example a
+	// *KeySet for offline use. When nil, the issuer's JWKS is fetched.
+	Keys KeySource
+	// JWKSURL is where the JWKS is fetched when Keys is nil. When empty it
+	// is found by OIDC discovery if Discovery is set, and is otherwise
+	// Auth0's "{Issuer}.well-known/jwks.json".
+	JWKSURL string
+	// Discovery finds the JWKS URL in "{Issuer}/.well-known/openid-configuration".
+	Discovery bool
+	// HTTPClient fetches discovery documents and key sets; default a
+	// client with short timeouts.
+	HTTPClient *http.Client
+	// Logger receives key refreshes and failures; default slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock; default time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// KeySource supplies the keys of one issuer. Key returns the key named kid
+// (or the only key, when kid is empty) that may verify alg, or an *Error
+// of class ErrUnknownKey, ErrSignature (the key does not fit alg) or
+// ErrKeysUnavailable. *KeySet is a static KeySource.
+type KeySource interface {
+	Key(ctx context.Context, kid, alg string) (*Key, error)
+}
+
+// Validator validates access tokens. It is safe for concurrent use.
+type Validator struct {
+	issuer    string
+	sources   map[string]KeySource
+	audiences []string
+	algs      []string
+	leeway    time.Duration
+	profile   Profile
+	maxSize   int
+	now       func() time.Time
+}
+
+// New returns a Validator for cfg. With no cfg.Keys it starts loading the
+// issuer's JWKS and fails if it cannot; ctx bounds that first load only.
+// Call Close when done with the Validator.
+func New(ctx context.Context, cfg Config) (*Validator, error) {
+	if cfg.Issuer == "" {
+		return nil, errors.New("validator: Config.Issuer is required")
+	}
+	if len(cfg.Audiences) == 0 || slices.Contains(cfg.Audiences, "") {
+		return nil, errors.New("validator: Config.Audiences needs at least one non-empty audience")
+	}
+	v := &Validator{
+		issuer:    cfg.Issuer,
+		audiences: slices.Clone(cfg.Audiences),
+		algs:      slices.Clone(cfg.Algorithms),
+		leeway:    cfg.Leeway,
+		profile:   cfg.Profile,
+		maxSize:   cfg.MaxTokenSize,
+		now:       cfg.Now,
+	}
+	if len(v.algs) == 0 {
+		v.algs = []string{"RS256"}
+	}
+	for _, a := range v.algs {
+		if _, ok := methods[a]; !ok {
+			return nil, fmt.Errorf("validator: algorithm %q is not supported (asymmetric signatures only)", a)
+		}
+	}
+	switch {
+	case v.leeway == 0:
+		v.leeway = DefaultLeeway
+	case v.leeway < 0 || v.leeway > MaxLeeway:
+		return nil, fmt.Errorf("validator: Leeway must be between 0 and %v", MaxLeeway)
+	}
+	if v.profile != ProfileAuth0 && v.profile != ProfileRFC9068 {
+		return nil, errors.New("validator: unknown Profile")
+	}
+	if v.maxSize == 0 {
+		v.maxSize = DefaultMaxTokenSize
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	src := cfg.Keys
+	if src == nil {
+		r, err := newRemoteKeys(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		src = r
+	}
+	v.sources = map[string]KeySource{cfg.Issuer: src}
+	return v, nil
+}
+
+// Validate checks token and returns its claims. The error, if any, is an
+// *Error whose class matches one of this package's sentinels; ctx bounds any
+// key fetch the token causes.
+func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims, error) {
+	t, err := parseJWS(token, v.maxSize)
+	if err != nil {
+		return nil, err
+	}
+	h := &t.header
+	if err := h.check(); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(v.algs, h.Alg) {
+		return nil, errAlgNotAllowed
+	}
+	if !v.profile.typOK(h.Typ) {
+		return nil, errTyp
+	}
+	c, err := claims.Parse(t.payload)
+	if err != nil {
+		return nil, &Error{Class: ErrMalformed, Reason: strings.TrimPrefix(err.Error(), "claims: "), Err: err}
+	}
+	// The issuer picks the key set, so an unknown one costs no fetch.
+	src, ok := v.sources[c.Issuer]
+	if !ok {
+		return nil, errIssuer
+	}
+	k, err := src.Key(ctx, h.Kid, h.Alg)
+	if err != nil {
+		return nil, err
+	}
+	// The signature is checked before the claims' values, so that a forged
+	// token is reported as forged even when it is also expired.
+	if err := t.verify(k); err != nil {
+		return nil, err
+	}
+	if err := v.checkClaims(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ValidateToken is Validate with the signature go-jwt-middleware v2 expects
+// of its ValidateToken option. The value is a *claims.Claims.
+func (v *Validator) ValidateToken(ctx context.Context, token string) (any, error) {
+	c, err := v.Validate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (v *Validator) checkClaims(c *claims.Claims) error {
+	now := v.now()
+	switch {
+	case c.ExpiresAt.IsZero():
+		return errNoExp
+	case !now.Before(c.ExpiresAt.Add(v.leeway)):
+		return errExpired
+	case !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore):
+		return errNbf
+	case !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt):
+		return errIat
+	}
+	if !slices.ContainsFunc(v.audiences, c.HasAudience) {
+		return errAudience
+	}
+	if c.Subject == "" {
+		return errNoSub
+	}
+	if v.profile == ProfileRFC9068 {
+		switch {
+		case c.ClientID == "":
+			return errNoClientID
+		case c.ID == "":
+			return errNoJti
+		case c.IssuedAt.IsZero():
+			return errNoIat
+		}
+	}
+	return nil
+}
+
+var (
+	errNoSub      = claimError("sub missing")
+	errNoClientID = claimError("client_id missing")
+	errNoJti      = claimError("jti missing")
+	errNoIat      = claimError("iat missing")
+)
+
+// Close stops background key refreshes. The Validator must not be used
+// afterwards.
+func (v *Validator) Close() error {
+	var errs []error
+	for _, s := range v.sources {
+		if c, ok := s.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
