@@ -3,11 +3,15 @@ module github.com/apiguard/apiguard
 go 1.26
 
 require (
+	github.com/auth0/go-jwt-middleware/v2 v2.3.1
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
 	github.com/MicahParks/jwkset v0.11.4 // indirect
 	github.com/MicahParks/keyfunc/v3 v3.9.1 // indirect
-	github.com/auth0/go-jwt-middleware/v2 v2.3.1 // indirect
 	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )
