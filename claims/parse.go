@@ -1,12 +1,15 @@
 package claims
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"math"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -17,66 +20,6 @@ import (
 var registered = [...]string{
 	"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
 	"azp", "client_id", "scope", "permissions", "org_id", "org_name", "gty",
-}
-
-// wire is the JSON shape of a claims set. go-json-experiment matches names
-// exactly and rejects duplicate names and invalid UTF-8 by default.
-type wire struct {
-	Iss         string      `json:"iss"`
-	Sub         string      `json:"sub"`
-	Aud         audience    `json:"aud"`
-	Exp         numericDate `json:"exp"`
-	Nbf         numericDate `json:"nbf"`
-	Iat         numericDate `json:"iat"`
-	Jti         string      `json:"jti"`
-	Azp         string      `json:"azp"`
-	ClientID    string      `json:"client_id"`
-	Scope       string      `json:"scope"`
-	Permissions []string    `json:"permissions"`
-	OrgID       string      `json:"org_id"`
-	OrgName     string      `json:"org_name"`
-	Gty         string      `json:"gty"`
-
-	Custom map[string]jsontext.Value `json:",embed,unknown"`
-}
-
-// Parse decodes a JWT claims set strictly: it must be a JSON object in valid
-// UTF-8 with unique member names, registered claims must have their
-// registered types (numeric dates are JSON numbers from 0 to the year 9999),
-// and no member name may be a letter-case variant of a registered one.
-// Errors wrap [ErrInvalid] and never quote the input.
-//
-// Parse does not validate anything about the token: use the validator
-// package for that.
-func Parse(data []byte) (*Claims, error) {
-	var w wire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, invalid(err)
-	}
-	for name := range w.Custom {
-		for _, r := range registered {
-			if strings.EqualFold(name, r) {
-				return nil, errCaseVariant
-			}
-		}
-	}
-	return &Claims{
-		Issuer:          w.Iss,
-		Subject:         w.Sub,
-		Audience:        w.Aud,
-		ExpiresAt:       w.Exp.t,
-		NotBefore:       w.Nbf.t,
-		IssuedAt:        w.Iat.t,
-		ID:              w.Jti,
-		AuthorizedParty: w.Azp,
-		ClientID:        w.ClientID,
-		Scopes:          splitScope(w.Scope),
-		Permissions:     w.Permissions,
-		OrgID:           w.OrgID,
-		OrgName:         w.OrgName,
-		GrantType:       w.Gty,
-		custom:          w.Custom,
-	}, nil
 }
 
 var (
@@ -97,30 +40,242 @@ type parseError struct{ reason string }
 func (e *parseError) Error() string { return "claims: invalid claims set: " + e.reason }
 func (e *parseError) Unwrap() error { return ErrInvalid }
 
-// invalid maps a decoder error to a reason that does not echo the input.
-func invalid(err error) error {
-	var pe *parseError
-	if errors.As(err, &pe) {
-		return pe
+// decoder is a reusable jsontext.Decoder reading from a bytes.Buffer, which
+// jsontext parses in place: raw values it returns alias the input.
+type decoder struct {
+	buf bytes.Buffer
+	dec jsontext.Decoder
+}
+
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+// Parse decodes a JWT claims set strictly: it must be one JSON object in
+// valid UTF-8 with unique member names, registered claims must have their
+// registered types (numeric dates are JSON numbers from 0 to the year 9999;
+// null is not accepted for them), and no member name may be a letter-case
+// variant of a registered one. Errors wrap [ErrInvalid] and never quote the
+// input.
+//
+// The returned Claims keeps references into data for custom claims: data
+// must not be modified afterwards.
+//
+// Parse does not validate anything about the token: use the validator
+// package for that.
+func Parse(data []byte) (*Claims, error) {
+	d := decoders.Get().(*decoder)
+	d.buf = *bytes.NewBuffer(data)
+	d.dec.Reset(&d.buf)
+	c, err := decode(&d.dec)
+	d.buf = bytes.Buffer{}
+	d.dec.Reset(&d.buf)
+	decoders.Put(d)
+	if err != nil {
+		return nil, classify(err)
 	}
-	var se *jsontext.SyntacticError
-	if errors.As(err, &se) {
-		switch {
-		case errors.Is(se.Err, jsontext.ErrDuplicateName):
-			return errDuplicate
-		case strings.Contains(se.Err.Error(), "UTF-8"), strings.Contains(se.Err.Error(), "surrogate"):
-			return errBadUTF8
+	return c, nil
+}
+
+func decode(dec *jsontext.Decoder) (*Claims, error) {
+	if dec.PeekKind() != '{' {
+		if _, err := dec.ReadValue(); err != nil {
+			return nil, err
 		}
-		return errSyntax
+		return nil, errNotObject
 	}
-	var me *json.SemanticError
-	if errors.As(err, &me) {
-		if me.JSONPointer == "" {
-			return errNotObject
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, err
+	}
+	c := new(Claims)
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
 		}
-		return errWrongType
+		if err := c.member(dec, name); err != nil {
+			return nil, err
+		}
 	}
-	return errSyntax
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.ReadValue(); err != io.EOF {
+		if err == nil {
+			return nil, errSyntax // a second top-level value
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// member decodes the value of the member whose raw (quoted) name is raw.
+func (c *Claims) member(dec *jsontext.Decoder, raw jsontext.Value) error {
+	var err error
+	switch string(unquoted(raw)) {
+	case "iss":
+		c.Issuer, err = readString(dec)
+	case "sub":
+		c.Subject, err = readString(dec)
+	case "aud":
+		c.Audience, err = readStrings(dec, true)
+		if err == errWrongType {
+			err = errAudienceType
+		}
+	case "exp":
+		c.ExpiresAt, err = readDate(dec)
+	case "nbf":
+		c.NotBefore, err = readDate(dec)
+	case "iat":
+		c.IssuedAt, err = readDate(dec)
+	case "jti":
+		c.ID, err = readString(dec)
+	case "azp":
+		c.AuthorizedParty, err = readString(dec)
+	case "client_id":
+		c.ClientID, err = readString(dec)
+	case "scope":
+		var s string
+		s, err = readString(dec)
+		c.Scopes = splitScope(s)
+	case "permissions":
+		c.Permissions, err = readStrings(dec, false)
+	case "org_id":
+		c.OrgID, err = readString(dec)
+	case "org_name":
+		c.OrgName, err = readString(dec)
+	case "gty":
+		c.GrantType, err = readString(dec)
+	default:
+		return c.addCustom(dec, raw)
+	}
+	return err
+}
+
+func (c *Claims) addCustom(dec *jsontext.Decoder, raw jsontext.Value) error {
+	name, err := unquote(raw)
+	if err != nil {
+		return err
+	}
+	for _, r := range registered {
+		if strings.EqualFold(name, r) {
+			return errCaseVariant
+		}
+	}
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	if c.custom == nil {
+		c.custom = make(map[string]jsontext.Value, 4)
+	}
+	c.custom[name] = v
+	return nil
+}
+
+// unquoted returns the bytes inside a quoted JSON string that has no
+// escapes, or nil when it has some: those names are never registered ones
+// in their plain spelling, and addCustom unquotes them properly.
+func unquoted(raw jsontext.Value) []byte {
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return nil
+	}
+	return s
+}
+
+func unquote(raw jsontext.Value) (string, error) {
+	if s := unquoted(raw); s != nil {
+		return string(s), nil
+	}
+	b, err := jsontext.AppendUnquote(nil, raw)
+	return string(b), err
+}
+
+func readString(dec *jsontext.Decoder) (string, error) {
+	if dec.PeekKind() != '"' {
+		if _, err := dec.ReadValue(); err != nil {
+			return "", err
+		}
+		return "", errWrongType
+	}
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	return unquote(raw)
+}
+
+// readStrings reads an array of strings, or a lone string when single is
+// set (aud may be either, RFC 7519 section 4.1.3).
+func readStrings(dec *jsontext.Decoder, single bool) ([]string, error) {
+	switch dec.PeekKind() {
+	case '"':
+		if single {
+			s, err := readString(dec)
+			return []string{s}, err
+		}
+	case '[':
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, err
+		}
+		out := make([]string, 0, 4)
+		for dec.PeekKind() != ']' {
+			s, err := readString(dec)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		_, err := dec.ReadToken()
+		return out, err
+	}
+	if _, err := dec.ReadValue(); err != nil {
+		return nil, err
+	}
+	return nil, errWrongType
+}
+
+// maxNumericDate is 9999-12-31T23:59:59Z: later values are refused rather
+// than overflowing time arithmetic.
+const maxNumericDate = 253402300799
+
+// readDate reads a NumericDate (RFC 7519 section 2): a JSON number of
+// seconds, possibly fractional.
+func readDate(dec *jsontext.Decoder) (time.Time, error) {
+	if dec.PeekKind() != '0' {
+		if _, err := dec.ReadValue(); err != nil {
+			return time.Time{}, err
+		}
+		return time.Time{}, errDateType
+	}
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if sec, ok := smallInt(raw); ok {
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || f < 0 || f > maxNumericDate {
+		return time.Time{}, errDateRange
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+}
+
+// smallInt parses the common case, a plain non-negative integer in range,
+// without allocating.
+func smallInt(raw []byte) (int64, bool) {
+	if len(raw) == 0 || len(raw) > 12 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, n <= maxNumericDate
 }
 
 func splitScope(s string) []string {
@@ -138,57 +293,20 @@ func splitScope(s string) []string {
 	return out
 }
 
-// maxNumericDate is 9999-12-31T23:59:59Z: later values are refused rather
-// than overflowing time arithmetic.
-const maxNumericDate = 253402300799
-
-type numericDate struct{ t time.Time }
-
-func (d *numericDate) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
+// classify maps a decoder error to a reason that does not echo the input.
+func classify(err error) error {
+	var pe *parseError
+	if errors.As(err, &pe) {
+		return pe
 	}
-	if tok.Kind() != '0' {
-		return errDateType
-	}
-	f, err := tok.Float()
-	if err != nil || math.IsNaN(f) || f < 0 || f > maxNumericDate {
-		return errDateRange
-	}
-	sec, frac := math.Modf(f)
-	d.t = time.Unix(int64(sec), int64(frac*1e9)).UTC()
-	return nil
-}
-
-type audience []string
-
-func (a *audience) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	switch tok.Kind() {
-	case '"':
-		*a = audience{tok.String()}
-		return nil
-	case '[':
-		out := audience{}
-		for dec.PeekKind() != ']' {
-			tok, err := dec.ReadToken()
-			if err != nil {
-				return err
-			}
-			if tok.Kind() != '"' {
-				return errAudienceType
-			}
-			out = append(out, tok.String())
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		switch {
+		case errors.Is(se.Err, jsontext.ErrDuplicateName):
+			return errDuplicate
+		case strings.Contains(se.Err.Error(), "UTF-8"), strings.Contains(se.Err.Error(), "surrogate"):
+			return errBadUTF8
 		}
-		if _, err := dec.ReadToken(); err != nil {
-			return err
-		}
-		*a = out
-		return nil
 	}
-	return errAudienceType
+	return errSyntax
 }

@@ -17,15 +17,6 @@ import (
 // section 3.1 on ambiguous encodings).
 var b64 = base64.RawURLEncoding.Strict()
 
-// b64url marks the bytes of the base64url alphabet. Go's decoder skips CR
-// and LF, so the alphabet is checked before decoding.
-var b64url = func() (t [256]bool) {
-	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
-		t[c] = true
-	}
-	return t
-}()
-
 // header is the JOSE header. Presence of the members held as jsontext.Value
 // is enough to refuse the token.
 type header struct {
@@ -65,25 +56,21 @@ func parseJWS(token string, maxSize int) (*jws, error) {
 	if len(token) > maxSize {
 		return nil, errTooLarge
 	}
-	dot1, dot2 := -1, -1
-	for i := 0; i < len(token); i++ {
-		c := token[i]
-		if c == '.' {
-			switch {
-			case dot1 < 0:
-				dot1 = i
-			case dot2 < 0:
-				dot2 = i
-			default:
-				return nil, errSegments
-			}
-			continue
-		}
-		if !b64url[c] {
-			return nil, errEncoding
-		}
+	// The base64url decoder below refuses every byte outside its alphabet
+	// except CR and LF, which it skips: refuse those here.
+	if strings.ContainsAny(token, "\r\n") {
+		return nil, errEncoding
 	}
+	dot1 := strings.IndexByte(token, '.')
+	if dot1 < 0 {
+		return nil, errSegments
+	}
+	dot2 := strings.IndexByte(token[dot1+1:], '.')
 	if dot2 < 0 {
+		return nil, errSegments
+	}
+	dot2 += dot1 + 1
+	if strings.IndexByte(token[dot2+1:], '.') >= 0 {
 		return nil, errSegments
 	}
 	h, p, s := token[:dot1], token[dot1+1:dot2], token[dot2+1:]
