@@ -1,0 +1,160 @@
+package middleware
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// requestError is an ErrInvalidRequest with the reason the client is told.
+type requestError struct{ reason string }
+
+func (e *requestError) Error() string        { return "invalid request: " + e.reason }
+func (e *requestError) Is(target error) bool { return target == ErrInvalidRequest }
+
+// Reasons are fixed strings, allocated once, safe to show.
+var (
+	errTwoHeaders    = &requestError{"more than one Authorization header"}
+	errEmptyHeader   = &requestError{"empty Authorization header"}
+	errBadHeader     = &requestError{"malformed Authorization header"}
+	errEmptyToken    = &requestError{"empty bearer token"}
+	errExtraParts    = &requestError{"Authorization header has extra parts"}
+	errTokenSyntax   = &requestError{"bearer token has invalid characters"}
+	errTwoMethods    = &requestError{"token sent by more than one method"}
+	errQueryRepeated = &requestError{"access token parameter repeated"}
+	errQueryEmpty    = &requestError{"empty access token parameter"}
+)
+
+// bearerFromHeader returns the bearer token of the Authorization header
+// lines vals, "" when there are none or they use another scheme, or a
+// *requestError.
+//
+// RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token, the scheme
+// matched without regard to case (RFC 7235 section 2.1).
+func bearerFromHeader(vals []string) (string, error) {
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", errTwoHeaders
+	}
+	v := vals[0]
+	if v == "" {
+		return "", errEmptyHeader
+	}
+	scheme, rest, hasRest := strings.Cut(v, " ")
+	if !isToken(scheme) {
+		return "", errBadHeader
+	}
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", nil // another scheme: no bearer credentials
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if !hasRest || rest == "" {
+		return "", errEmptyToken
+	}
+	if !isB64token(rest) {
+		if strings.ContainsAny(rest, " \t,") {
+			return "", errExtraParts
+		}
+		return "", errTokenSyntax
+	}
+	return rest, nil
+}
+
+// isToken reports whether s is an RFC 7230 token (1*tchar).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isAlnum(c) || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// isB64token reports whether s matches RFC 6750's
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64token(s string) bool {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' {
+			i++
+			continue
+		}
+		break
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+type queryTokenKey struct{}
+
+// takeQueryToken removes every param=value pair from r's query and, when
+// there was one, returns a shallow copy of r whose URL and RequestURI no
+// longer hold it, with the token in the copy's context. Handlers,
+// hooks and loggers after the middleware thus never see it. It fails when
+// the parameter is repeated or empty.
+func takeQueryToken(r *http.Request, param string) (*http.Request, error) {
+	raw := r.URL.RawQuery
+	if !strings.Contains(raw, param) {
+		return r, nil
+	}
+	var token string
+	var n int
+	kept := make([]string, 0, strings.Count(raw, "&")+1)
+	for _, pair := range strings.Split(raw, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(k); err != nil || key != param {
+			kept = append(kept, pair)
+			continue
+		}
+		n++
+		token, _ = url.QueryUnescape(v)
+	}
+	if n == 0 {
+		return r, nil
+	}
+	newRaw := strings.Join(kept, "&")
+	u := *r.URL
+	u.RawQuery = newRaw
+	var err error
+	switch {
+	case n > 1:
+		err = errQueryRepeated
+	case token == "":
+		err = errQueryEmpty
+	}
+	ctx := r.Context()
+	if err == nil {
+		ctx = context.WithValue(ctx, queryTokenKey{}, token)
+	}
+	r2 := r.WithContext(ctx)
+	r2.URL = &u
+	if r.RequestURI != "" {
+		path, _, _ := strings.Cut(r.RequestURI, "?")
+		if newRaw != "" {
+			path += "?" + newRaw
+		}
+		r2.RequestURI = path
+	}
+	return r2, err
+}

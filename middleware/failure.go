@@ -1,0 +1,291 @@
+package middleware
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Error codes of [Failure.Code]. The first three are the bearer token error
+// codes of RFC 6750 section 3.1; the last one is the OAuth 2.0 code
+// (RFC 6749 section 4.1.2.1) for a server that cannot check tokens now.
+// An empty code means the request carried no bearer credentials.
+const (
+	CodeInvalidRequest         = "invalid_request"
+	CodeInvalidToken           = "invalid_token"
+	CodeInsufficientScope      = "insufficient_scope"
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
+)
+
+// DefaultRealm is the realm of the challenge unless [WithRealm] sets one.
+const DefaultRealm = "api"
+
+// RetryAfterSeconds is the Retry-After value [WriteError] sends with a 503.
+const RetryAfterSeconds = 5
+
+// Error classes of [Failure.Err] for rejections the middleware makes
+// before any validation. A token the validator refused matches
+// validator.ErrInvalidToken, and keys that could not be loaded match
+// validator.ErrKeysUnavailable.
+var (
+	// ErrMissingToken: the request carried no bearer credentials, for
+	// example no Authorization header or another scheme such as Basic.
+	ErrMissingToken = errors.New("no bearer token")
+	// ErrInvalidRequest: the credentials are malformed (RFC 6750 section
+	// 2.1) or were sent more than once.
+	ErrInvalidRequest = errors.New("invalid request")
+)
+
+// Failure describes a rejected request: what the client is told and why.
+// It is an error, matches its Err with [errors.Is] and [errors.As], and is
+// a [slog.LogValuer], so a hook can log it as is:
+//
+//	middleware.WithOnReject(func(r *http.Request, f *middleware.Failure) {
+//		slog.WarnContext(r.Context(), "rejected", "path", r.URL.Path, "failure", f)
+//	})
+//
+// No field ever holds the token, its claims or raw header values.
+type Failure struct {
+	// Status is the HTTP status code: 400, 401, 403 or 503.
+	Status int
+	// Code is the error code sent to the client, one of the Code
+	// constants, or "" when the request had no bearer credentials.
+	Code string
+	// Description is a short human-readable explanation, safe to show to
+	// the client.
+	Description string
+	// Scope is the scope the resource requires, space-separated; set for
+	// insufficient_scope answers of scope and permission guards.
+	Scope string
+	// Realm is the realm of the challenge; empty means DefaultRealm.
+	Realm string
+	// Err is the cause, for logs and metrics: ErrMissingToken,
+	// ErrInvalidRequest, an error matching validator.ErrInvalidToken or
+	// validator.ErrKeysUnavailable, or a guard's error class.
+	Err error
+}
+
+// Error returns the status, code and description.
+func (f *Failure) Error() string {
+	code := f.Code
+	if code == "" {
+		code = "no credentials"
+	}
+	if f.Description == "" {
+		return fmt.Sprintf("%d %s", f.Status, code)
+	}
+	return fmt.Sprintf("%d %s: %s", f.Status, code, f.Description)
+}
+
+// Unwrap returns Err.
+func (f *Failure) Unwrap() error { return f.Err }
+
+// LogValue makes a Failure log as a group of its status, code,
+// description, scope and error.
+func (f *Failure) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs, slog.Int("status", f.Status), slog.String("code", f.Code))
+	if f.Description != "" {
+		attrs = append(attrs, slog.String("description", f.Description))
+	}
+	if f.Scope != "" {
+		attrs = append(attrs, slog.String("scope", f.Scope))
+	}
+	if f.Err != nil {
+		attrs = append(attrs, slog.String("err", f.Err.Error()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// ErrorHandler renders a rejection. Replace the default, [WriteError],
+// with [WithErrorHandler]; the Failure's Realm is already set.
+type ErrorHandler func(w http.ResponseWriter, r *http.Request, f *Failure)
+
+// WriteError is the default rendering of a Failure, as RFC 6750 section 3
+// describes:
+//
+//   - a 4xx answer carries the challenge
+//     WWW-Authenticate: Bearer realm="..." followed, when Code is set, by
+//     error, error_description and scope;
+//   - a 503 carries Retry-After instead;
+//   - the body is a JSON object with the same error, error_description and
+//     scope, or {} when Code is empty.
+//
+// The realm is quoted and escaped as an RFC 7235 quoted-string; the
+// description keeps only the characters RFC 6750 allows in
+// error_description. A zero Status is derived from Code.
+func WriteError(w http.ResponseWriter, f *Failure) {
+	status := f.Status
+	if status < 100 || status > 999 {
+		status = statusFor(f.Code)
+	}
+	desc := SafeDescription(f.Description)
+	h := w.Header()
+	if status >= 400 && status < 500 {
+		h.Set("WWW-Authenticate", challenge(f.Realm, f.Code, desc, f.Scope))
+	}
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(errorBody(f.Code, desc, f.Scope))
+}
+
+func statusFor(code string) int {
+	switch code {
+	case CodeInvalidRequest:
+		return http.StatusBadRequest
+	case CodeInsufficientScope:
+		return http.StatusForbidden
+	case CodeTemporarilyUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusUnauthorized
+}
+
+// challenge builds the value of WWW-Authenticate for the Bearer scheme.
+func challenge(realm, code, desc, scope string) string {
+	if realm == "" {
+		realm = DefaultRealm
+	}
+	var b strings.Builder
+	b.WriteString(`Bearer realm=`)
+	writeQuoted(&b, realm)
+	if code != "" {
+		b.WriteString(`, error=`)
+		writeQuoted(&b, code)
+		if desc != "" {
+			b.WriteString(`, error_description=`)
+			writeQuoted(&b, desc)
+		}
+		if scope != "" {
+			b.WriteString(`, scope=`)
+			writeQuoted(&b, scope)
+		}
+	}
+	return b.String()
+}
+
+// writeQuoted writes s as an RFC 7235 quoted-string: '"' and '\' are
+// escaped, and control characters, which a quoted-string cannot hold, are
+// dropped.
+func writeQuoted(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 && c != '\t', c == 0x7f:
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// SafeDescription returns s with every character RFC 6750 section 3 does
+// not allow in error_description (only %x20-21 / %x23-5B / %x5D-7E) replaced
+// by a space, and surrounding spaces trimmed. [WriteError] applies it;
+// custom error handlers should too.
+func SafeDescription(s string) string {
+	ok := true
+	for i := 0; i < len(s); i++ {
+		if !descChar(s[i]) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return strings.TrimSpace(s)
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !descChar(c) {
+			b[i] = ' '
+		}
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func descChar(c byte) bool {
+	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'
+}
+
+type errorJSON struct {
+	Error       string `json:"error,omitempty"`
+	Description string `json:"error_description,omitempty"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+func errorBody(code, desc, scope string) []byte {
+	if code == "" {
+		return []byte("{}\n")
+	}
+	b, err := json.Marshal(errorJSON{Error: code, Description: desc, Scope: scope})
+	if err != nil { // cannot happen: three strings
+		return []byte("{}\n")
+	}
+	return append(b, '\n')
+}
+
+// settings is what the middleware stores in the request context for
+// guards that run after it: realm, rendering and hook.
+type settings struct {
+	realm        string
+	errorHandler ErrorHandler
+	onReject     func(*http.Request, *Failure)
+}
+
+type settingsKey struct{}
+
+var defaultSettings = &settings{realm: DefaultRealm}
+
+func settingsFrom(ctx context.Context) *settings {
+	if s, ok := ctx.Value(settingsKey{}).(*settings); ok {
+		return s
+	}
+	return defaultSettings
+}
+
+func (s *settings) isDefault() bool {
+	return s.realm == DefaultRealm && s.errorHandler == nil && s.onReject == nil
+}
+
+func (s *settings) reject(w http.ResponseWriter, r *http.Request, f *Failure) {
+	if f.Realm == "" {
+		f.Realm = s.realm
+	}
+	if s.onReject != nil {
+		s.onReject(r, f)
+	}
+	if s.errorHandler != nil {
+		s.errorHandler(w, r, f)
+		return
+	}
+	WriteError(w, f)
+}
+
+// Reject answers r with f the way the middleware that handled r is
+// configured to: with its realm (unless f.Realm is set), its OnReject hook
+// and its error handler. Without such a middleware, it uses DefaultRealm
+// and [WriteError]. Guards that run after the middleware, like those of
+// package scopes, reject through it.
+func Reject(w http.ResponseWriter, r *http.Request, f *Failure) {
+	settingsFrom(r.Context()).reject(w, r, f)
+}
+
+// RealmFromContext returns the realm of the middleware that handled the
+// request whose context is ctx, or DefaultRealm.
+func RealmFromContext(ctx context.Context) string {
+	return settingsFrom(ctx).realm
+}
