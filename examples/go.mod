@@ -9,4 +9,7 @@ require (
 	golang.org/x/oauth2 v0.36.0
 )
 
-require github.com/go-jose/go-jose/v4 v4.1.4 // indirect
+require (
+	github.com/apiguard/apiguard v0.0.0
+	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
+)

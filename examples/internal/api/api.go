@@ -1,0 +1,120 @@
+// Package api is the example's protected API: the routes of Auth0's API
+// quickstart guarded by apiguard.
+//
+//	GET /api/public    200 without a token
+//	GET /api/private   200 with any valid access token
+//	GET /api/contacts  200 with scope read:contacts, else 403 insufficient_scope
+//	GET /api/claims    200 with a JSON view of the validated claims
+//
+// Rejections are written by the apiguard middleware (RFC 6750: 400, 401, 403
+// or 503 with WWW-Authenticate).
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/middleware"
+	"github.com/apiguard/apiguard/scopes"
+	"github.com/apiguard/apiguard/validator"
+)
+
+// ContactsScope is the scope GET /api/contacts requires.
+const ContactsScope = "read:contacts"
+
+// NewHandler returns the API's routes, protected by v. opts are passed to
+// middleware.New.
+func NewHandler(v *validator.Validator, opts ...middleware.Option) http.Handler {
+	guard := middleware.New(v, opts...)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/public", public)
+	mux.Handle("GET /api/private", guard(http.HandlerFunc(private)))
+	mux.Handle("GET /api/contacts", guard(scopes.RequireScope(ContactsScope)(http.HandlerFunc(contacts))))
+	mux.Handle("GET /api/claims", guard(http.HandlerFunc(claimsView)))
+	return mux
+}
+
+func public(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]string{
+		"message": "Hello from a public endpoint! You don't need to be authenticated to see this.",
+	})
+}
+
+// mustClaims returns the claims the middleware stored; the routes that call
+// it are always behind the middleware.
+func mustClaims(r *http.Request) *claims.Claims {
+	c, ok := claims.FromContext(r.Context())
+	if !ok {
+		panic("api: route not protected by the middleware")
+	}
+	return c
+}
+
+func private(w http.ResponseWriter, r *http.Request) {
+	c := mustClaims(r)
+	writeJSON(w, map[string]string{
+		"message": "Hello from a private endpoint! You need to be authenticated to see this.",
+		"sub":     c.Subject,
+	})
+}
+
+// Contact is one entry of the demo address book.
+type Contact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+var demoContacts = []Contact{
+	{"Ada Lovelace", "ada@example.com"},
+	{"Grace Hopper", "grace@example.com"},
+	{"Edsger Dijkstra", "edsger@example.com"},
+}
+
+func contacts(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]any{"contacts": demoContacts})
+}
+
+// ClaimsView is the body of GET /api/claims.
+type ClaimsView struct {
+	Subject     string                     `json:"sub"`
+	Issuer      string                     `json:"iss"`
+	Audience    []string                   `json:"aud"`
+	Client      string                     `json:"azp,omitempty"`
+	Scopes      []string                   `json:"scopes"`
+	Permissions []string                   `json:"permissions"`
+	OrgID       string                     `json:"org_id,omitempty"`
+	ExpiresAt   int64                      `json:"exp"`
+	Custom      map[string]json.RawMessage `json:"custom"`
+}
+
+// NewClaimsView builds the JSON view of validated claims.
+func NewClaimsView(c *claims.Claims) ClaimsView {
+	v := ClaimsView{
+		Subject: c.Subject, Issuer: c.Issuer, Audience: c.Audience, Client: c.Client(),
+		Scopes: c.Scopes, Permissions: c.Permissions, OrgID: c.OrgID,
+		ExpiresAt: c.ExpiresAt.Unix(), Custom: map[string]json.RawMessage{},
+	}
+	if v.Scopes == nil {
+		v.Scopes = []string{}
+	}
+	if v.Permissions == nil {
+		v.Permissions = []string{}
+	}
+	for _, name := range c.CustomNames() {
+		if raw, ok := c.Raw(name); ok {
+			v.Custom[name] = json.RawMessage(raw)
+		}
+	}
+	return v
+}
+
+func claimsView(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, NewClaimsView(mustClaims(r)))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
