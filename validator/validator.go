@@ -103,6 +103,17 @@ type Config struct {
 	// Logger receives key refreshes and failures; default slog.Default().
 	Logger *slog.Logger
 
+	// CacheSize, when positive, enables a cache of up to this many fully
+	// validated tokens, so a client that reuses its access token (the
+	// common case) costs no signature check. A hit still re-checks exp
+	// and nbf and that the signing key is still in the issuer's key set.
+	// Each entry holds the token and its claims: about 2 KiB for an
+	// Auth0-sized token.
+	CacheSize int
+	// CacheTTL bounds how long a token stays cached (never past its exp);
+	// zero means DefaultCacheTTL.
+	CacheTTL time.Duration
+
 	// Now is the clock; default time.Now. Tests set it.
 	Now func() time.Time
 }
@@ -125,6 +136,7 @@ type Validator struct {
 	profile   Profile
 	maxSize   int
 	now       func() time.Time
+	cache     *tokenCache // nil unless Config.CacheSize > 0
 }
 
 // New returns a Validator for cfg. With no cfg.Keys it starts loading the
@@ -169,6 +181,14 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
+	switch {
+	case cfg.CacheSize < 0 || cfg.CacheTTL < 0:
+		return nil, errors.New("validator: CacheSize and CacheTTL must not be negative")
+	case cfg.CacheSize > 0 && cfg.CacheTTL == 0:
+		v.cache = newTokenCache(cfg.CacheSize, DefaultCacheTTL)
+	case cfg.CacheSize > 0:
+		v.cache = newTokenCache(cfg.CacheSize, cfg.CacheTTL)
+	}
 	src := cfg.Keys
 	if src == nil {
 		r, err := newRemoteKeys(ctx, cfg)
@@ -185,6 +205,24 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 // *Error whose class matches one of this package's sentinels; ctx bounds any
 // key fetch the token causes.
 func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims, error) {
+	if len(token) > v.maxSize {
+		return nil, errTooLarge
+	}
+	now := v.now()
+	var hash uint64
+	if v.cache != nil {
+		var e *cacheEntry
+		if e, hash = v.cache.get(token, now); e != nil {
+			if v.checkTimes(e.claims, now) == nil {
+				if k, err := e.src.Key(ctx, e.kid, e.alg); err == nil && k == e.key {
+					return e.claims, nil
+				}
+			}
+			// Expired, or the key left the set: validate in full, which
+			// gives the precise error or caches the token afresh.
+			v.cache.drop(hash, e)
+		}
+	}
 	t, err := parseJWS(token, v.maxSize)
 	if err != nil {
 		return nil, err
@@ -217,8 +255,16 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err := t.verify(k); err != nil {
 		return nil, err
 	}
+	if err := v.checkTimes(c, now); err != nil {
+		return nil, err
+	}
 	if err := v.checkClaims(c); err != nil {
 		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(hash, &cacheEntry{
+			token: token, claims: c, src: src, kid: h.Kid, alg: h.Alg, key: k, until: c.ExpiresAt,
+		}, now)
 	}
 	return c, nil
 }
@@ -233,8 +279,8 @@ func (v *Validator) ValidateToken(ctx context.Context, token string) (any, error
 	return c, nil
 }
 
-func (v *Validator) checkClaims(c *claims.Claims) error {
-	now := v.now()
+// checkTimes checks exp, nbf and iat against now, with the leeway.
+func (v *Validator) checkTimes(c *claims.Claims, now time.Time) error {
 	switch {
 	case c.ExpiresAt.IsZero():
 		return errNoExp
@@ -245,6 +291,11 @@ func (v *Validator) checkClaims(c *claims.Claims) error {
 	case !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt):
 		return errIat
 	}
+	return nil
+}
+
+// checkClaims checks the claims that do not change with time.
+func (v *Validator) checkClaims(c *claims.Claims) error {
 	if !slices.ContainsFunc(v.audiences, c.HasAudience) {
 		return errAudience
 	}
