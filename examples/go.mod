@@ -10,6 +10,14 @@ require (
 )
 
 require (
+	github.com/MicahParks/jwkset v0.11.4 // indirect
+	github.com/auth0/go-jwt-middleware/v2 v2.3.1 // indirect
+	github.com/go-json-experiment/json v1.27.2 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	golang.org/x/time v0.15.0 // indirect
+)
+
+require (
 	github.com/apiguard/apiguard v0.0.0
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 )

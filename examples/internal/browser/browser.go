@@ -49,6 +49,10 @@ type Browser struct {
 	Client *http.Client
 	// OnHop, when set, sees every hop as it happens.
 	OnHop func(Hop)
+	// StopAt, when set, stops a navigation before it follows a redirect to
+	// a URL for which it returns true; the redirect answer is returned.
+	// Tests use it to hold the callback URL instead of delivering it.
+	StopAt func(*url.URL) bool
 }
 
 // New returns a browser with an empty cookie jar and a 10 second timeout
@@ -126,6 +130,10 @@ func (b *Browser) navigate(ctx context.Context, method, rawURL string, form url.
 		if err != nil {
 			return nil, fmt.Errorf("browser: bad Location %q: %w", loc, err)
 		}
+		if b.StopAt != nil && b.StopAt(next) {
+			p.Hops = hops
+			return p, nil
+		}
 		rawURL = next.String()
 		if p.Status != http.StatusTemporaryRedirect && p.Status != http.StatusPermanentRedirect {
 			method, form = http.MethodGet, nil
@@ -175,7 +183,7 @@ type Form struct {
 var (
 	attrRE  = regexp.MustCompile(`([a-zA-Z][\w-]*)="([^"]*)"`)
 	inputRE = regexp.MustCompile(`<input\b[^>]*>`)
-	tagRE   = regexp.MustCompile(`<[^>]*>`)
+	tagRE   = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>`)
 )
 
 func attrs(tag string) map[string]string {
@@ -248,7 +256,15 @@ func (p *Page) Text(id string) string {
 	if end < 0 {
 		return ""
 	}
-	return strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(rest[:end], "")))
+	// Inline elements vanish; others separate words, as when rendered.
+	text := tagRE.ReplaceAllStringFunc(rest[:end], func(tag string) string {
+		switch strings.ToLower(tagRE.FindStringSubmatch(tag)[2]) {
+		case "a", "b", "code", "em", "i", "span", "strong":
+			return ""
+		}
+		return " "
+	})
+	return strings.TrimSpace(html.UnescapeString(text))
 }
 
 // Has reports whether an element with the given id is on the page.

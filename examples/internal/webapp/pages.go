@@ -53,7 +53,7 @@ func (a *App) refreshWithScope(ctx context.Context, refreshToken, scope string) 
 	if resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
 		return nil, &oauth2.RetrieveError{Response: resp, Body: body, ErrorCode: tr.Error, ErrorDescription: tr.ErrorDescription}
 	}
-	t := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: tr.TokenType, RefreshToken: tr.RefreshToken}
+	t := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: tr.TokenType, RefreshToken: tr.RefreshToken, ExpiresIn: tr.ExpiresIn}
 	if tr.ExpiresIn > 0 {
 		t.Expiry = time.Now().Add(time.Duration(tr.ExpiresIn) * time.Second)
 	}
@@ -164,10 +164,10 @@ form{display:inline}button{margin:.3rem .3rem .3rem 0}.error{color:#b00020}
 </table>
 <p>Access token claims (decoded, not verified here):</p>
 <pre id="access-claims">{{.Claims}}</pre>
-<form method="post" action="/refresh"><button id="refresh" type="submit">Refresh tokens</button></form>
-<form method="post" action="/refresh"><input type="hidden" name="scope" value="{{.NarrowScope}}">
+<form id="refresh-form" method="post" action="/refresh"><button id="refresh" type="submit">Refresh tokens</button></form>
+<form id="refresh-narrow-form" method="post" action="/refresh"><input type="hidden" name="scope" value="{{.NarrowScope}}">
 <button id="refresh-narrow" type="submit">Refresh without read:contacts</button></form>
-<form method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>
+<form id="logout-form" method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>
 {{else}}
 <p>You are not signed in.</p>
 <p><a id="signin" href="/login">Sign in</a></p>

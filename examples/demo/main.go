@@ -1,0 +1,354 @@
+// Command demo starts the development authorization server, the protected
+// API and the web application on loopback ports, then walks the whole
+// Authorization Code Flow with a scripted browser and prints each step:
+//
+//	cd examples && go run ./demo          # walk the flow, exit 0 if all went as expected
+//	cd examples && go run ./demo -serve   # then keep the servers running for a real browser
+//
+// With AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_AUDIENCE and
+// AUTH0_CALLBACK_URL set, the web app and the API use that Auth0 tenant
+// instead, and the demo serves them for a real browser (a script cannot log
+// in to Auth0's Universal Login).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/apiguard/apiguard/examples/internal/browser"
+	"github.com/apiguard/apiguard/examples/internal/devauth"
+	"github.com/apiguard/apiguard/examples/internal/jwtutil"
+	"github.com/apiguard/apiguard/examples/internal/stack"
+)
+
+func main() {
+	serve := flag.Bool("serve", false, "keep the servers running after the walk-through and print the web app's URL")
+	addr := flag.String("addr", "", "loopback `host:port` for the web app (default: a free port)")
+	flag.Parse()
+	os.Exit(run(*serve, *addr, os.Stdout, os.Getenv))
+}
+
+// run is main without the process: it returns the exit code.
+func run(serve bool, addr string, out io.Writer, getenv func(string) string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	auth0, err := stack.Auth0FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(out, "demo:", err)
+		return 2
+	}
+	p := &printer{w: out}
+	tokens := &tokenLog{p: p}
+	opts := stack.Options{Auth0: auth0, OnToken: tokens.report, WebAppAddr: addr}
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	st, err := stack.Start(startCtx, opts)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(out, "demo: starting the servers:", err)
+		return 1
+	}
+	defer st.Close()
+
+	if auth0 == nil {
+		fmt.Fprintln(out, devauth.Banner)
+	}
+	p.printf("\nServers on loopback:\n")
+	if st.AuthURL != "" {
+		p.printf("  authorization server  %s   (issuer %s)\n", st.AuthURL, st.Issuer)
+	} else {
+		p.printf("  authorization server  %s   (Auth0)\n", st.Issuer)
+	}
+	p.printf("  API                   %s   (audience %s)\n", st.APIURL, st.Audience)
+	p.printf("  web app               %s\n", st.WebAppURL)
+
+	code := 0
+	if auth0 == nil {
+		w := &walk{p: p, b: browser.New(), st: st, tokens: tokens}
+		walkCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		w.run(walkCtx)
+		cancel()
+		if w.failed > 0 {
+			p.printf("\nFAILED: %d step(s) did not behave as expected.\n", w.failed)
+			code = 1
+		} else {
+			p.printf("\nAll steps behaved as expected.\n")
+		}
+	} else {
+		serve = true
+	}
+	if serve {
+		p.printf("\nOpen %s/ in a browser.", st.WebAppURL)
+		if auth0 == nil {
+			p.printf(" Users: %s/%s (read:contacts, org_acme), %s/%s (no permissions), %s/%s (invited to org_acme with invitation %s).",
+				stack.Alice.Username, stack.Alice.Password, stack.Bob.Username, stack.Bob.Password,
+				stack.Carol.Username, stack.Carol.Password, stack.CarolInvitation)
+		}
+		p.printf("\nPress Ctrl-C to stop.\n")
+		<-ctx.Done()
+	}
+	return code
+}
+
+// printer serialises output: the web app reports tokens from its own
+// goroutines.
+type printer struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (p *printer) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format, args...)
+}
+
+// tokenLog prints the token responses the web app receives and remembers
+// the last refresh token, to show rotation.
+type tokenLog struct {
+	p *printer
+
+	mu          sync.Mutex
+	count       int
+	lastRefresh string
+	lastScope   string
+}
+
+func (l *tokenLog) report(reason string, t *oauth2.Token) {
+	scope, _ := t.Extra("scope").(string)
+	id, _ := t.Extra("id_token").(string)
+	l.mu.Lock()
+	l.count++
+	l.lastRefresh, l.lastScope = t.RefreshToken, scope
+	l.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "    token response (%s), seen by the web app on the server side:\n", reason)
+	fmt.Fprintf(&b, "      access_token   %s\n", jwtutil.Short(t.AccessToken))
+	fmt.Fprintf(&b, "      id_token       %s\n", jwtutil.Short(id))
+	fmt.Fprintf(&b, "      refresh_token  %s\n", jwtutil.Short(t.RefreshToken))
+	fmt.Fprintf(&b, "      token_type     %s\n", t.TokenType)
+	fmt.Fprintf(&b, "      expires_in     %ds\n", t.ExpiresIn)
+	fmt.Fprintf(&b, "      scope          %s\n", scope)
+	fmt.Fprintf(&b, "    access token claims (decoded):\n%s\n", indent(jwtutil.Pretty(t.AccessToken), "      "))
+	l.p.printf("%s", b.String())
+}
+
+func (l *tokenLog) last() (count int, refresh, scope string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.count, l.lastRefresh, l.lastScope
+}
+
+// walk is the scripted walk-through.
+type walk struct {
+	p      *printer
+	b      *browser.Browser
+	st     *stack.Stack
+	tokens *tokenLog
+	n      int
+	failed int
+}
+
+func (w *walk) step(title string) {
+	w.n++
+	w.p.printf("\n%d. %s\n", w.n, title)
+}
+
+// check records and prints whether a step behaved as expected.
+func (w *walk) check(ok bool, format string, args ...any) bool {
+	mark := "ok  "
+	if !ok {
+		mark = "FAIL"
+		w.failed++
+	}
+	w.p.printf("    [%s] %s\n", mark, fmt.Sprintf(format, args...))
+	return ok
+}
+
+func (w *walk) run(ctx context.Context) {
+	if !w.signIn(ctx) {
+		return
+	}
+	w.step("Call the API from the web app with the access token")
+	w.call(ctx, "public", http.StatusOK)
+	w.call(ctx, "private", http.StatusOK)
+	w.call(ctx, "contacts", http.StatusOK)
+	if body := w.call(ctx, "claims", http.StatusOK); body != "" {
+		w.p.printf("    /api/claims answered:\n%s\n", indent(prettyJSON(body), "      "))
+	}
+
+	w.step("Call the API directly without a token")
+	w.noToken(ctx)
+
+	w.step("Refresh the tokens (refresh token rotation)")
+	_, before, _ := w.tokens.last()
+	if w.submitHome(ctx, "refresh") {
+		_, after, _ := w.tokens.last()
+		w.check(after != "" && after != before, "a new refresh token replaced the old one (%s -> %s)", jwtutil.Short(before), jwtutil.Short(after))
+	}
+	w.call(ctx, "contacts", http.StatusOK)
+
+	w.step("Refresh with a narrower scope, without read:contacts")
+	if w.submitHome(ctx, "refresh-narrow") {
+		_, _, scope := w.tokens.last()
+		w.check(!strings.Contains(scope, "read:contacts"), "the new access token's scope is %q", scope)
+	}
+	w.call(ctx, "private", http.StatusOK)
+	w.call(ctx, "contacts", http.StatusForbidden)
+
+	w.step("Log out")
+	if w.submitHome(ctx, "logout") {
+		home, err := w.b.Get(ctx, w.st.WebAppURL+"/")
+		w.check(err == nil && home.Has("signin"), "back on the web app, signed out")
+	}
+}
+
+// signIn clicks "Sign in", logs in as alice, consents and lands back on
+// the web app.
+func (w *walk) signIn(ctx context.Context) bool {
+	w.step("Open the web app and click \"Sign in\"")
+	home, err := w.b.Get(ctx, w.st.WebAppURL+"/")
+	if !w.check(err == nil && home.Has("signin"), "home page shows #signin") {
+		return false
+	}
+	login, err := home.Link("signin")
+	if err != nil {
+		w.check(false, "%v", err)
+		return false
+	}
+	first, err := w.b.NoFollow(ctx, login)
+	if !w.check(err == nil && first.Status == http.StatusFound, "GET /login answers 302 to the authorization server") {
+		return false
+	}
+	authURL := first.Header.Get("Location")
+	u, err := url.Parse(authURL)
+	if !w.check(err == nil && strings.HasPrefix(authURL, w.st.Issuer+"authorize?"), "authorization URL is %sauthorize", w.st.Issuer) {
+		return false
+	}
+	q := u.Query()
+	w.p.printf("    authorization URL parameters:\n")
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.p.printf("      %-22s %s\n", k, q.Get(k))
+	}
+	w.check(q.Get("code_challenge_method") == "S256" && q.Get("code_challenge") != "", "PKCE S256 challenge present")
+	w.check(q.Get("state") != "" && q.Get("nonce") != "" && q.Get("audience") == w.st.Audience, "state, nonce and audience present")
+	state := q.Get("state")
+
+	w.step("The authorization server shows its login form; log in as " + stack.Alice.Username)
+	page, err := w.b.Get(ctx, authURL)
+	if !w.check(err == nil && page.Has("login-form"), "login form shown") {
+		return false
+	}
+	page, err = w.b.Submit(ctx, page, "login-form", map[string]string{"username": stack.Alice.Username, "password": stack.Alice.Password}, "login")
+	if !w.check(err == nil && page.Has("consent-form"), "consent page asks for: %s", strings.Join(strings.Fields(page.Text("scopes")), " ")) {
+		return false
+	}
+
+	w.step("Accept the consent; the browser goes back to the callback")
+	var hops []browser.Hop
+	w.b.OnHop = func(h browser.Hop) {
+		hops = append(hops, h)
+		line := fmt.Sprintf("    %s %s -> %d", h.Method, oneLine(h.URL, 100), h.Status)
+		if h.Location != "" {
+			line += ", Location: " + oneLine(h.Location, 100)
+		}
+		w.p.printf("%s\n", line)
+	}
+	page, err = w.b.Submit(ctx, page, "consent-form", nil, "consent-accept")
+	w.b.OnHop = nil
+	if !w.check(err == nil && len(hops) > 0, "consent submitted") {
+		return false
+	}
+	back, _ := url.Parse(hops[0].Location)
+	w.check(hops[0].Status == http.StatusFound && back != nil && back.Query().Get("code") != "",
+		"%d to %s with code=%s", hops[0].Status, strings.SplitN(hops[0].Location, "?", 2)[0], jwtutil.Short(back.Query().Get("code")))
+	w.check(back != nil && back.Query().Get("state") == state, "state=%s came back untouched", jwtutil.Short(back.Query().Get("state")))
+	w.check(page.Has("welcome"), "the web app exchanged the code, verified the ID token (nonce included) and signed in %q", page.Text("user-name"))
+	return page.Has("welcome")
+}
+
+// call asks the web app to call one API endpoint and checks the status.
+func (w *walk) call(ctx context.Context, name string, want int) string {
+	page, err := w.b.Get(ctx, w.st.WebAppURL+"/call/"+name)
+	if err != nil {
+		w.check(false, "GET /api/%s: %v", name, err)
+		return ""
+	}
+	got := page.Text("api-status")
+	extra := ""
+	if h := page.Text("api-www-authenticate"); h != "" {
+		extra = "  WWW-Authenticate: " + h
+	} else if name != "claims" {
+		extra = "  " + oneLine(page.Text("api-result"), 80)
+	}
+	w.check(got == fmt.Sprint(want), "GET /api/%-9s -> %s (want %d)%s", name, got, want, extra)
+	return page.Text("api-result")
+}
+
+func (w *walk) noToken(ctx context.Context) {
+	for _, path := range []string{"/api/public", "/api/private"} {
+		resp, err := http.Get(w.st.APIURL + path)
+		if err != nil {
+			w.check(false, "GET %s: %v", path, err)
+			continue
+		}
+		resp.Body.Close()
+		want := http.StatusOK
+		if path == "/api/private" {
+			want = http.StatusUnauthorized
+		}
+		extra := ""
+		if h := resp.Header.Get("WWW-Authenticate"); h != "" {
+			extra = "  WWW-Authenticate: " + h
+		}
+		w.check(resp.StatusCode == want, "GET %-12s -> %d (want %d)%s", path, resp.StatusCode, want, extra)
+	}
+}
+
+// submitHome presses one of the home page's buttons.
+func (w *walk) submitHome(ctx context.Context, button string) bool {
+	home, err := w.b.Get(ctx, w.st.WebAppURL+"/")
+	if err != nil {
+		return w.check(false, "home page: %v", err)
+	}
+	page, err := w.b.Submit(ctx, home, button+"-form", nil, button)
+	return w.check(err == nil && page.Status == http.StatusOK && !page.Has("error"), "pressed #%s", button)
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+func prettyJSON(s string) string {
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return string(b)
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
