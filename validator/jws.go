@@ -1,13 +1,14 @@
 package validator
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rsa"
 	"encoding/base64"
-	"errors"
+	"io"
 	"strings"
+	"sync"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -17,27 +18,117 @@ import (
 // section 3.1 on ambiguous encodings).
 var b64 = base64.RawURLEncoding.Strict()
 
-// header is the JOSE header. Presence of the members held as jsontext.Value
-// is enough to refuse the token.
+// header is the JOSE header. The parameters held as booleans are refused
+// whenever present, whatever their value.
 type header struct {
-	Alg string `json:"alg"`
-	Typ string `json:"typ"`
-	Kid string `json:"kid"`
-	Cty string `json:"cty"`
+	Alg, Typ, Kid, Cty string
 
-	Crit jsontext.Value `json:"crit"`
-	B64  jsontext.Value `json:"b64"`
-	Jku  jsontext.Value `json:"jku"`
-	X5u  jsontext.Value `json:"x5u"`
-	Jwk  jsontext.Value `json:"jwk"`
-	X5c  jsontext.Value `json:"x5c"`
-
-	Other map[string]jsontext.Value `json:",embed,unknown"`
+	Crit, B64, Jku, X5u, Jwk, X5c bool
 }
 
 // headerNames are the members read above; case variants of them are
 // refused like those of registered claims.
 var headerNames = [...]string{"alg", "typ", "kid", "cty", "crit", "b64", "jku", "x5u", "jwk", "x5c"}
+
+// decoder is a reusable jsontext.Decoder reading from a bytes.Buffer, which
+// jsontext parses in place.
+type decoder struct {
+	buf bytes.Buffer
+	dec jsontext.Decoder
+}
+
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+// decodeHeader decodes a JOSE header strictly: one JSON object in valid
+// UTF-8 with unique member names, the string parameters as strings, no
+// case variants of the parameters read here.
+func decodeHeader(data []byte, h *header) error {
+	d := decoders.Get().(*decoder)
+	d.buf = *bytes.NewBuffer(data)
+	d.dec.Reset(&d.buf)
+	err := h.decode(&d.dec)
+	d.buf = bytes.Buffer{}
+	d.dec.Reset(&d.buf)
+	decoders.Put(d)
+	return err
+}
+
+func (h *header) decode(dec *jsontext.Decoder) error {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return errHeaderJSON
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return errHeaderJSON
+		}
+		var str *string
+		switch string(name) {
+		case `"alg"`:
+			if dec.PeekKind() != '"' {
+				return errNoAlg
+			}
+			str = &h.Alg
+		case `"typ"`:
+			str = &h.Typ
+		case `"kid"`:
+			str = &h.Kid
+		case `"cty"`:
+			str = &h.Cty
+		case `"crit"`:
+			h.Crit = true
+		case `"b64"`:
+			h.B64 = true
+		case `"jku"`:
+			h.Jku = true
+		case `"x5u"`:
+			h.X5u = true
+		case `"jwk"`:
+			h.Jwk = true
+		case `"x5c"`:
+			h.X5c = true
+		default:
+			n, err := jsontext.AppendUnquote(nil, name)
+			if err != nil {
+				return errHeaderJSON
+			}
+			for _, known := range headerNames {
+				if strings.EqualFold(string(n), known) {
+					return errHeaderJSON
+				}
+			}
+		}
+		v, err := dec.ReadValue()
+		if err != nil {
+			return errHeaderJSON
+		}
+		if str != nil {
+			if v.Kind() != '"' {
+				return errHeaderJSON
+			}
+			if *str, err = unquote(v); err != nil {
+				return errHeaderJSON
+			}
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return errHeaderJSON
+	}
+	if _, err := dec.ReadValue(); err != io.EOF {
+		return errHeaderJSON
+	}
+	return nil
+}
+
+// unquote returns the value of a JSON string that the decoder validated,
+// copying it once when it has no escapes.
+func unquote(v jsontext.Value) (string, error) {
+	if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') < 0 {
+		return string(s), nil
+	}
+	u, err := jsontext.AppendUnquote(nil, v)
+	return string(u), err
+}
 
 // maxKidLen bounds kid: longer ones are junk and never worth a key fetch.
 const maxKidLen = 256
@@ -48,17 +139,22 @@ type jws struct {
 	signingInput string // header.payload, as signed
 	payload      []byte
 	signature    []byte
+
+	src        []byte // the token's bytes
+	dot1, dot2 int
+	buf        []byte // room for the decoded payload and signature
 }
 
-// parseJWS checks the compact serialization and decodes its three
-// segments. It does no crypto and no key lookup.
+// parseJWS checks the compact serialization and decodes the header. The
+// payload and signature wait for decodeBody, so that tokens refused for
+// their header cost little. It does no crypto and no key lookup.
 func parseJWS(token string, maxSize int) (*jws, error) {
 	if len(token) > maxSize {
 		return nil, errTooLarge
 	}
-	// The base64url decoder below refuses every byte outside its alphabet
-	// except CR and LF, which it skips: refuse those here.
-	if strings.ContainsAny(token, "\r\n") {
+	// The base64url decoder refuses every byte outside its alphabet except
+	// CR and LF, which it skips: refuse those here.
+	if strings.IndexByte(token, '\r') >= 0 || strings.IndexByte(token, '\n') >= 0 {
 		return nil, errEncoding
 	}
 	dot1 := strings.IndexByte(token, '.')
@@ -73,45 +169,36 @@ func parseJWS(token string, maxSize int) (*jws, error) {
 	if strings.IndexByte(token[dot2+1:], '.') >= 0 {
 		return nil, errSegments
 	}
-	h, p, s := token[:dot1], token[dot1+1:dot2], token[dot2+1:]
-	if len(h) == 0 || len(p) == 0 {
+	if dot1 == 0 || dot2 == dot1+1 {
 		return nil, errSegments
 	}
-	// One copy of the token and one buffer for its three decoded segments.
-	src := []byte(token)
-	buf := make([]byte, b64.DecodedLen(len(h))+b64.DecodedLen(len(p))+b64.DecodedLen(len(s)))
-	hn, err := b64.Decode(buf, src[:dot1])
+	t := &jws{signingInput: token[:dot2], src: []byte(token), dot1: dot1, dot2: dot2}
+	// One buffer for the three decoded segments.
+	t.buf = make([]byte, b64.DecodedLen(dot1)+b64.DecodedLen(len(token)-dot1))
+	hn, err := b64.Decode(t.buf, t.src[:dot1])
 	if err != nil {
 		return nil, errEncoding
 	}
-	pn, err := b64.Decode(buf[hn:], src[dot1+1:dot2])
-	if err != nil {
-		return nil, errEncoding
+	if err := decodeHeader(t.buf[:hn], &t.header); err != nil {
+		return nil, err
 	}
-	sn, err := b64.Decode(buf[hn+pn:], src[dot2+1:])
-	if err != nil {
-		return nil, errEncoding
-	}
-	t := &jws{
-		signingInput: token[:dot2],
-		payload:      buf[hn : hn+pn : hn+pn],
-		signature:    buf[hn+pn : hn+pn+sn : hn+pn+sn],
-	}
-	if err := json.Unmarshal(buf[:hn], &t.header); err != nil {
-		var se *json.SemanticError
-		if errors.As(err, &se) && se.JSONPointer == "/alg" {
-			return nil, errNoAlg
-		}
-		return nil, errHeaderJSON
-	}
-	for name := range t.header.Other {
-		for _, known := range headerNames {
-			if strings.EqualFold(name, known) {
-				return nil, errHeaderJSON
-			}
-		}
-	}
+	t.buf = t.buf[hn:]
 	return t, nil
+}
+
+// decodeBody decodes the payload and the signature.
+func (t *jws) decodeBody() error {
+	pn, err := b64.Decode(t.buf, t.src[t.dot1+1:t.dot2])
+	if err != nil {
+		return errEncoding
+	}
+	sn, err := b64.Decode(t.buf[pn:], t.src[t.dot2+1:])
+	if err != nil {
+		return errEncoding
+	}
+	t.payload = t.buf[:pn:pn]
+	t.signature = t.buf[pn : pn+sn : pn+sn]
+	return nil
 }
 
 // check refuses what RFC 8725 section 3.1 and RFC 7515 section 4.1.11
@@ -121,19 +208,20 @@ func (h *header) check() error {
 	switch {
 	case h.Alg == "":
 		return errNoAlg
-	case h.Crit != nil:
+	case h.Crit:
 		return errCrit
-	case h.B64 != nil:
+	case h.B64:
 		return errB64
-	case h.Jku != nil:
+	case h.Jku:
 		return errJku
-	case h.X5u != nil:
+	case h.X5u:
 		return errX5u
-	case h.Jwk != nil:
+	case h.Jwk:
 		return errJwk
-	case h.X5c != nil:
+	case h.X5c:
 		return errX5c
-	case strings.EqualFold(h.Cty, "JWT"):
+	// RFC 7515 section 4.1.10: a cty without "/" means "application/" + cty.
+	case strings.EqualFold(h.Cty, "JWT"), strings.EqualFold(h.Cty, "application/jwt"):
 		return errNested
 	case len(h.Kid) > maxKidLen:
 		return errKidLen

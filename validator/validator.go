@@ -237,6 +237,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if !v.profile.typOK(h.Typ) {
 		return nil, errTyp
 	}
+	if err := t.decodeBody(); err != nil {
+		return nil, err
+	}
 	c, err := claims.Parse(t.payload)
 	if err != nil {
 		return nil, &Error{Class: ErrMalformed, Reason: strings.TrimPrefix(err.Error(), "claims: "), Err: err}
