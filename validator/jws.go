@@ -279,3 +279,46 @@ func (t *jws) verify(k *Key) error {
 	}
 	return nil
 }
+
+// peekIssuer returns the first top-level iss member of a claims set
+// without decoding the rest, so that a token from an unknown issuer is
+// refused before the full claims parse. Auth0 puts iss first, which makes
+// this nearly free on the valid path. ok is false when iss is absent, not
+// a string, or the payload is not a JSON object: the full parse then
+// reports why. The string may alias payload.
+func peekIssuer(payload []byte) (iss []byte, ok bool) {
+	d := decoders.Get().(*decoder)
+	defer func() {
+		d.buf = bytes.Buffer{}
+		d.dec.Reset(&d.buf)
+		decoders.Put(d)
+	}()
+	d.buf = *bytes.NewBuffer(payload)
+	dec := &d.dec
+	dec.Reset(&d.buf)
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return nil, false
+		}
+		if string(name) != `"iss"` {
+			if dec.SkipValue() != nil {
+				return nil, false
+			}
+			continue
+		}
+		v, err := dec.ReadValue()
+		if err != nil || v.Kind() != '"' {
+			return nil, false
+		}
+		if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') < 0 {
+			return s, true
+		}
+		u, err := jsontext.AppendUnquote(nil, v)
+		return u, err == nil
+	}
+	return nil, false
+}

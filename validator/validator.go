@@ -240,11 +240,17 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err := t.decodeBody(); err != nil {
 		return nil, err
 	}
+	// The issuer picks the key set: an unknown one is refused before the
+	// claims are decoded, and costs no key fetch.
+	if iss, ok := peekIssuer(t.payload); ok {
+		if _, known := v.sources[string(iss)]; !known {
+			return nil, errIssuer
+		}
+	}
 	c, err := claims.Parse(t.payload)
 	if err != nil {
 		return nil, &Error{Class: ErrMalformed, Reason: strings.TrimPrefix(err.Error(), "claims: "), Err: err}
 	}
-	// The issuer picks the key set, so an unknown one costs no fetch.
 	src, ok := v.sources[c.Issuer]
 	if !ok {
 		return nil, errIssuer
