@@ -5,6 +5,7 @@ go 1.26
 replace github.com/apiguard/apiguard => ../
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	golang.org/x/oauth2 v0.36.0
 )
@@ -12,6 +13,7 @@ require (
 require (
 	github.com/MicahParks/jwkset v0.11.4 // indirect
 	github.com/auth0/go-jwt-middleware/v2 v2.3.1 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	golang.org/x/time v0.15.0 // indirect

@@ -1,6 +1,7 @@
 package webapp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,6 +66,16 @@ func (a *App) refreshWithScope(ctx context.Context, refreshToken, scope string) 
 		extra["id_token"] = tr.IDToken
 	}
 	return t.WithExtra(extra), nil
+}
+
+// prettyJSON indents a JSON body for display and returns anything else as
+// it is.
+func prettyJSON(body []byte) string {
+	var buf bytes.Buffer
+	if json.Indent(&buf, body, "", "  ") != nil {
+		return string(body)
+	}
+	return buf.String()
 }
 
 // homeView is the data of the home page.
@@ -142,7 +153,7 @@ var pages = template.Must(template.New("pages").Parse(`
 <html lang="en"><head><meta charset="utf-8"><title>{{.}} · apiguard example web app</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}
-pre{background:#f4f4f4;padding:.5rem;overflow:auto}td,th{text-align:left;padding:.2rem .6rem}
+pre{background:#f4f4f4;padding:.5rem;white-space:pre-wrap;overflow-wrap:anywhere}td,th{text-align:left;padding:.2rem .6rem}
 form{display:inline}button{margin:.3rem .3rem .3rem 0}.error{color:#b00020}
 </style></head><body>
 <nav><a id="home" href="/">Home</a></nav>

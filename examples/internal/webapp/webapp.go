@@ -349,7 +349,7 @@ func (a *App) callAPI(ctx context.Context, path, token string) APIResult {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	res.Status = resp.StatusCode
-	res.Body = string(body)
+	res.Body = prettyJSON(body)
 	res.WWWAuthenticate = resp.Header.Get("WWW-Authenticate")
 	return res
 }
