@@ -1,0 +1,376 @@
+// Command ratios reads the output of the bench module's benchmarks (go test
+// -bench, any -count) and prints the ratios apiguard's performance targets
+// are stated in, each with PASS or FAIL against its target:
+//
+//	go test -run '^$' -bench . -benchmem -count 6 > results.txt
+//	go run ./cmd/ratios < results.txt
+//
+// Every absolute figure is the median of the runs of a benchmark, as
+// benchstat reports it. A ratio or difference of two benchmarks is paired
+// by run when both have the same number of samples (run.sh runs the whole
+// suite once per round, so the i-th samples of two benchmarks were taken
+// close in time, under the same load from other processes): it is the
+// median over rounds of the per-round ratio or difference. Otherwise it is
+// computed from the two medians. A target whose benchmarks are absent from
+// the input is reported as n/a.
+//
+// With -strict, ratios exits with status 1 when a target is not met.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	strict := flag.Bool("strict", false, "exit with status 1 when a target is not met")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: ratios [-strict] [results.txt] (default: standard input)")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	in := io.Reader(os.Stdin)
+	if flag.NArg() > 0 {
+		f, err := os.Open(flag.Arg(0))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ratios:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		in = f
+	}
+	res, err := Parse(in)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ratios:", err)
+		os.Exit(2)
+	}
+	rows := Evaluate(res)
+	Print(os.Stdout, res, rows)
+	if *strict {
+		for _, r := range rows {
+			if r.Status == Fail {
+				os.Exit(1)
+			}
+		}
+	}
+}
+
+// Results are the parsed samples of one or more benchmark runs.
+type Results struct {
+	// Config holds the "key: value" lines go test prints (goos, goarch,
+	// cpu, pkg), last value wins.
+	Config map[string]string
+	// Procs is the GOMAXPROCS suffix of the benchmark names, 0 if none.
+	Procs int
+	// Samples maps a benchmark name without its -PROCS suffix, and a unit
+	// such as "ns/op" or "allocs/op", to every value read.
+	Samples map[string]map[string][]float64
+}
+
+var procsSuffix = regexp.MustCompile(`-(\d+)$`)
+
+// Parse reads go test -bench output. Lines that are not benchmark results
+// or configuration are ignored.
+func Parse(r io.Reader) (*Results, error) {
+	res := &Results{Config: map[string]string{}, Samples: map[string]map[string][]float64{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "Benchmark") {
+			if k, v, ok := strings.Cut(line, ": "); ok && k != "" && !strings.ContainsAny(k, " \t") {
+				res.Config[k] = strings.TrimSpace(v)
+			}
+			continue
+		}
+		f := strings.Fields(line)
+		// name iterations (value unit)+
+		if len(f) < 4 || len(f)%2 != 0 {
+			continue
+		}
+		if _, err := strconv.ParseInt(f[1], 10, 64); err != nil {
+			continue
+		}
+		name := f[0]
+		if m := procsSuffix.FindStringSubmatch(name); m != nil {
+			name = strings.TrimSuffix(name, m[0])
+			res.Procs, _ = strconv.Atoi(m[1])
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("benchmark %s: bad value %q", name, f[i])
+			}
+			if res.Samples[name] == nil {
+				res.Samples[name] = map[string][]float64{}
+			}
+			res.Samples[name][f[i+1]] = append(res.Samples[name][f[i+1]], v)
+		}
+	}
+	return res, sc.Err()
+}
+
+// Median returns the median of the samples of benchmark name in unit, and
+// false when there are none.
+func (r *Results) Median(name, unit string) (float64, bool) {
+	s := r.Samples[name][unit]
+	if len(s) == 0 {
+		return 0, false
+	}
+	return median(s), true
+}
+
+// Ratio returns a / b in unit, paired by run when the two have as many
+// samples, else the ratio of the medians.
+func (r *Results) Ratio(a, b, unit string) (float64, bool) {
+	return r.paired(a, b, unit, func(x, y float64) float64 { return x / y })
+}
+
+// Diff returns a - b in unit, paired by run when the two have as many
+// samples, else the difference of the medians.
+func (r *Results) Diff(a, b, unit string) (float64, bool) {
+	return r.paired(a, b, unit, func(x, y float64) float64 { return x - y })
+}
+
+func (r *Results) paired(a, b, unit string, op func(x, y float64) float64) (float64, bool) {
+	sa, sb := r.Samples[a][unit], r.Samples[b][unit]
+	if len(sa) == 0 || len(sb) == 0 {
+		return 0, false
+	}
+	if len(sa) != len(sb) {
+		ma, _ := r.Median(a, unit)
+		mb, _ := r.Median(b, unit)
+		return op(ma, mb), true
+	}
+	v := make([]float64, len(sa))
+	for i := range sa {
+		v[i] = op(sa[i], sb[i])
+	}
+	return median(v), true
+}
+
+func median(s []float64) float64 {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Status is the verdict of a Row.
+type Status string
+
+// Verdicts.
+const (
+	Pass Status = "PASS"
+	Fail Status = "FAIL"
+	Info Status = "info" // context, no target
+	NA   Status = "n/a"  // benchmarks missing from the input
+)
+
+// Row is one line of the report.
+type Row struct {
+	Target   string // what is measured
+	Measured string // the figure, formatted
+	Limit    string // the target, formatted; empty for Info
+	Status   Status
+}
+
+// Targets per algorithm: Validate at most this many times the raw check.
+var validateRatio = map[string]float64{"RS256": 1.25, "ES256": 1.12, "EdDSA": 1.15}
+
+var algs = []string{"RS256", "ES256", "EdDSA"}
+
+// Target limits.
+const (
+	maxValidateAllocs = 40
+	minSpeedup        = 1.9
+	minOverheadRatio  = 2.5
+	maxRejectNs       = 2000
+	maxCacheHitNs     = 1000
+	maxCacheHitAllocs = 2
+)
+
+var rejects = []string{"malformed", "alg-none", "typ", "oversized", "issuer"}
+
+func cmp(name string) string      { return "BenchmarkCompare/" + name }
+func parallel(name string) string { return "BenchmarkCompareParallel/" + name }
+
+// verdict is Pass when ok, else Fail.
+func verdict(ok bool) Status {
+	if ok {
+		return Pass
+	}
+	return Fail
+}
+
+func us(ns float64) string { return fmt.Sprintf("%.2f us", ns/1000) }
+
+// Evaluate computes every target's figure from res.
+func Evaluate(res *Results) []Row {
+	var rows []Row
+	add := func(r Row) { rows = append(rows, r) }
+	na := func(target, limit string) { add(Row{target, "not run", limit, NA}) }
+	ns := func(name string) (float64, bool) { return res.Median(name, "ns/op") }
+	allocs := func(name string) (float64, bool) { return res.Median(name, "allocs/op") }
+	nsRatio := func(a, b string) (float64, bool) { return res.Ratio(a, b, "ns/op") }
+	nsDiff := func(a, b string) (float64, bool) { return res.Diff(a, b, "ns/op") }
+
+	for _, a := range algs {
+		raw, v := cmp(a+"/Raw"), cmp(a+"/ApiguardValidate")
+		t := fmt.Sprintf("%s Validate / raw check", a)
+		lim := fmt.Sprintf("<= %.2fx", validateRatio[a])
+		x, ok := nsRatio(v, raw)
+		if !ok {
+			na(t, lim)
+			continue
+		}
+		mv, _ := ns(v)
+		mr, _ := ns(raw)
+		d, _ := nsDiff(v, raw)
+		add(Row{t, fmt.Sprintf("%.3fx (%s vs %s, %+.2f us)", x, us(mv), us(mr), d/1000), lim, verdict(x <= validateRatio[a])})
+	}
+	for _, a := range algs {
+		t := fmt.Sprintf("%s Validate allocs", a)
+		lim := fmt.Sprintf("<= %d", maxValidateAllocs)
+		n, ok := allocs(cmp(a + "/ApiguardValidate"))
+		if !ok {
+			na(t, lim)
+			continue
+		}
+		add(Row{t, fmt.Sprintf("%.0f", n), lim, verdict(n <= maxValidateAllocs)})
+	}
+	for _, a := range algs {
+		for _, im := range []string{"ApiguardValidate", "Raw"} {
+			t := fmt.Sprintf("%s %s parallel speed-up (serial / parallel ns/op)", a, im)
+			lim := fmt.Sprintf(">= %.1fx", minSpeedup)
+			x, ok := nsRatio(cmp(a+"/"+im), parallel(a+"/"+im))
+			if !ok {
+				na(t, lim)
+				continue
+			}
+			s, _ := ns(cmp(a + "/" + im))
+			p, _ := ns(parallel(a + "/" + im))
+			row := Row{t, fmt.Sprintf("%.2fx (%s / %s)", x, us(s), us(p)), lim, verdict(x >= minSpeedup)}
+			if im == "Raw" {
+				// The machine's own ceiling, for context.
+				row.Limit, row.Status = "", Info
+			}
+			add(row)
+		}
+	}
+
+	// Middleware glue, measured directly with a validator stub.
+	ours, ok1 := ns("BenchmarkGlue/ApiguardMiddleware")
+	theirs, ok2 := ns("BenchmarkGlue/GoJWTMiddlewareCheckJWT")
+	oursA, ok3 := allocs("BenchmarkGlue/ApiguardMiddleware")
+	theirsA, ok4 := allocs("BenchmarkGlue/GoJWTMiddlewareCheckJWT")
+	if ok1 && ok2 && ok3 && ok4 {
+		add(Row{"middleware glue ns (stub validator): apiguard vs go-jwt-middleware CheckJWT", fmt.Sprintf("%s vs %s", us(ours), us(theirs)), "apiguard <= go-jwt-middleware", verdict(ours <= theirs)})
+		add(Row{"middleware glue allocs (stub validator): apiguard vs go-jwt-middleware CheckJWT", fmt.Sprintf("%.0f vs %.0f", oursA, theirsA), "apiguard <= go-jwt-middleware", verdict(oursA <= theirsA)})
+		if rec, ok := ns("BenchmarkGlue/Recorder"); ok {
+			recA, _ := allocs("BenchmarkGlue/Recorder")
+			add(Row{"  of which the recorder and a bare handler (harness floor, in both)", fmt.Sprintf("%s, %.0f allocs", us(rec), recA), "", Info})
+		}
+		if cl, ok := ns("BenchmarkGlue/RequestClone"); ok {
+			clA, _ := allocs("BenchmarkGlue/RequestClone")
+			add(Row{"  of which go-jwt-middleware's r.Clone (in both)", fmt.Sprintf("%s, %.0f allocs (%.0f%% of apiguard's glue ns, %.0f%% of its allocs)", us(cl), clA, 100*cl/ours, 100*clA/oursA), "", Info})
+		}
+	} else {
+		na("middleware glue (stub validator): apiguard vs go-jwt-middleware CheckJWT", "apiguard <= go-jwt-middleware")
+	}
+	// The same glue as differences of full round trips, for context.
+	for _, a := range algs {
+		ours, ok1 := nsDiff(cmp(a+"/ApiguardMiddleware"), cmp(a+"/ApiguardValidate"))
+		theirs, ok2 := nsDiff(cmp(a+"/GoJWTMiddlewareCheckJWT"), cmp(a+"/GoJWTMiddlewareValidator"))
+		if !ok1 || !ok2 {
+			continue
+		}
+		oa, _ := res.Diff(cmp(a+"/ApiguardMiddleware"), cmp(a+"/ApiguardValidate"), "allocs/op")
+		ta, _ := res.Diff(cmp(a+"/GoJWTMiddlewareCheckJWT"), cmp(a+"/GoJWTMiddlewareValidator"), "allocs/op")
+		add(Row{fmt.Sprintf("%s glue as round trip - validator: apiguard vs go-jwt-middleware", a),
+			fmt.Sprintf("%s, %.0f allocs vs %s, %.0f allocs", us(ours), oa, us(theirs), ta), "", Info})
+	}
+
+	for _, a := range algs {
+		raw := cmp(a + "/Raw")
+		t := fmt.Sprintf("%s overhead over raw: go-jwt-middleware validator / apiguard", a)
+		lim := fmt.Sprintf(">= %.1fx", minOverheadRatio)
+		theirs, ok1 := nsDiff(cmp(a+"/GoJWTMiddlewareValidator"), raw)
+		ours, ok2 := nsDiff(cmp(a+"/ApiguardValidate"), raw)
+		if !ok1 || !ok2 {
+			na(t, lim)
+			continue
+		}
+		if ours <= 0 {
+			add(Row{t, fmt.Sprintf("inf (+%s vs %+.2f us: apiguard measured at or below raw)", us(theirs), ours/1000), lim, Pass})
+			continue
+		}
+		x := theirs / ours
+		add(Row{t, fmt.Sprintf("%.2fx (+%s vs +%s)", x, us(theirs), us(ours)), lim, verdict(x >= minOverheadRatio)})
+	}
+	for _, a := range algs {
+		j := cmp(a + "/GolangJWTKeyfunc")
+		x, ok := nsRatio(j, cmp(a+"/Raw"))
+		if !ok {
+			continue
+		}
+		d, _ := nsDiff(j, cmp(a+"/Raw"))
+		ja, _ := allocs(j)
+		add(Row{fmt.Sprintf("%s golang-jwt + keyfunc / raw check", a), fmt.Sprintf("%.3fx (%+.2f us, %.0f allocs)", x, d/1000, ja), "", Info})
+	}
+
+	for _, k := range rejects {
+		t := "reject " + k
+		lim := fmt.Sprintf("< %s", us(maxRejectNs))
+		n, ok := ns("BenchmarkReject/" + k)
+		if !ok {
+			na(t, lim)
+			continue
+		}
+		al, _ := allocs("BenchmarkReject/" + k)
+		add(Row{t, fmt.Sprintf("%s, %.0f allocs", us(n), al), lim, verdict(n < maxRejectNs)})
+	}
+
+	for _, a := range algs {
+		t := fmt.Sprintf("%s cache hit (ApiguardValidateCached)", a)
+		lim := fmt.Sprintf("<= %s, <= %d allocs", us(maxCacheHitNs), maxCacheHitAllocs)
+		n, ok1 := ns(cmp(a + "/ApiguardValidateCached"))
+		al, ok2 := allocs(cmp(a + "/ApiguardValidateCached"))
+		if !ok1 || !ok2 {
+			na(t, lim)
+			continue
+		}
+		add(Row{t, fmt.Sprintf("%s, %.0f allocs", us(n), al), lim, verdict(n <= maxCacheHitNs && al <= maxCacheHitAllocs)})
+	}
+	return rows
+}
+
+// Print writes the report as a Markdown table, preceded by the machine.
+func Print(w io.Writer, res *Results, rows []Row) {
+	fmt.Fprintf(w, "machine: %s, %s/%s, GOMAXPROCS %d\n\n", orNA(res.Config["cpu"]), orNA(res.Config["goos"]), orNA(res.Config["goarch"]), res.Procs)
+	fmt.Fprintln(w, "| target | measured (median) | limit | result |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	counts := map[Status]int{}
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.Target, r.Measured, r.Limit, r.Status)
+		counts[r.Status]++
+	}
+	fmt.Fprintf(w, "\n%d met, %d not met, %d not run\n", counts[Pass], counts[Fail], counts[NA])
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}

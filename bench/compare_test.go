@@ -1,0 +1,447 @@
+package bench
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/apiguard/apiguard/bench/internal/fixture"
+	"github.com/apiguard/apiguard/validator"
+	"github.com/apiguard/apiguard/validator/validatortest"
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
+	"github.com/auth0/go-jwt-middleware/v2/jwks"
+	gjmvalidator "github.com/auth0/go-jwt-middleware/v2/validator"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Benchmark names, which cmd/ratios reads:
+//
+//	BenchmarkCompare/ALG/IMPL          serial, one goroutine
+//	BenchmarkCompareParallel/ALG/IMPL  b.RunParallel, GOMAXPROCS goroutines
+//	BenchmarkReject/KIND               apiguard refusing a bad RS256 token
+//	BenchmarkGlue/PART                 pieces of a middleware round trip
+//
+// IMPL is one of the names in impls below. Every implementation checks the
+// same token of its ALG, with its key cache warm, and yields typed claims.
+
+// impl is one way of checking the fixture's token. check returns an error
+// when the token is not accepted.
+type impl struct {
+	name  string
+	check func(ctx context.Context) error
+}
+
+// suite is everything built once per algorithm.
+type suite struct {
+	fx    *fixture.Fixture
+	impls []impl
+}
+
+var (
+	suitesMu sync.Mutex
+	suites   = map[string]*suite{}
+)
+
+// getSuite builds the implementations for alg once per process: -count N
+// runs every benchmark N times, and key generation and JWKS fetches belong
+// to none of them.
+func getSuite(b *testing.B, alg string) *suite {
+	b.Helper()
+	suitesMu.Lock()
+	defer suitesMu.Unlock()
+	if s, ok := suites[alg]; ok {
+		return s
+	}
+	fx := fixture.New(alg)
+	s := &suite{fx: fx}
+	s.impls = []impl{
+		{"Raw", rawCheck(b, fx)},
+		{"GolangJWTKeyfunc", golangJWTCheck(b, fx)},
+		{"GoJWTMiddlewareValidator", goJWTMiddlewareCheck(b, fx)},
+		{"GoJWTMiddlewareCheckJWT", goJWTMiddlewareRoundTrip(b, fx)},
+		{"ApiguardValidate", apiguardCheck(b, fx, fx.Config())},
+	}
+	s.impls = append(s.impls, extraImpls(b, fx)...)
+	ctx := context.Background()
+	for _, im := range s.impls {
+		if err := im.check(ctx); err != nil {
+			b.Fatalf("%s %s refuses the benchmark token: %v", alg, im.name, err)
+		}
+	}
+	suites[alg] = s
+	return s
+}
+
+var errRejected = errors.New("token rejected")
+
+// rawCheck is the floor: SHA-256 of the signing input and the bare
+// signature verification, with the signature already decoded.
+func rawCheck(b *testing.B, fx *fixture.Fixture) func(context.Context) error {
+	i := strings.LastIndexByte(fx.Token, '.')
+	signing, rawSig := fx.Token[:i], fx.Token[i+1:]
+	sig, err := base64.RawURLEncoding.DecodeString(rawSig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ok func() bool
+	switch pub := fx.Key.Private.Public().(type) {
+	case *rsa.PublicKey:
+		ok = func() bool {
+			d := sha256.Sum256([]byte(signing))
+			return rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig) == nil
+		}
+	case *ecdsa.PublicKey:
+		n := len(sig) / 2
+		r, s := new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])
+		ok = func() bool {
+			d := sha256.Sum256([]byte(signing))
+			return ecdsa.Verify(pub, d[:], r, s)
+		}
+	case ed25519.PublicKey:
+		ok = func() bool { return ed25519.Verify(pub, []byte(signing), sig) }
+	default:
+		b.Fatalf("unexpected key type %T", pub)
+	}
+	return func(context.Context) error {
+		if !ok() {
+			return errRejected
+		}
+		return nil
+	}
+}
+
+// auth0Claims is the typed claims struct a golang-jwt user would write: the
+// registered claims plus the Auth0 claims apiguard's claims.Claims has.
+type auth0Claims struct {
+	jwt.RegisteredClaims
+	Scope           string   `json:"scope,omitempty"`
+	AuthorizedParty string   `json:"azp,omitempty"`
+	ClientID        string   `json:"client_id,omitempty"`
+	Permissions     []string `json:"permissions,omitempty"`
+	OrgID           string   `json:"org_id,omitempty"`
+	OrgName         string   `json:"org_name,omitempty"`
+	GrantType       string   `json:"gty,omitempty"`
+}
+
+// golangJWTCheck is golang-jwt/jwt v5 with keyfunc v3 fetching the JWKS.
+func golangJWTCheck(b *testing.B, fx *fixture.Fixture) func(context.Context) error {
+	// The refresh goroutine lives as long as the process, like the suite.
+	kf, err := keyfunc.NewDefaultCtx(context.Background(), []string{fx.JWKSURL()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{fx.Alg}),
+		jwt.WithIssuer(fixture.Issuer),
+		jwt.WithAudience(fixture.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(10*time.Second),
+	)
+	return func(ctx context.Context) error {
+		var c auth0Claims
+		t, err := parser.ParseWithClaims(fx.Token, &c, kf.KeyfuncCtx(ctx))
+		if err != nil {
+			return err
+		}
+		if !t.Valid || c.Subject == "" {
+			return errRejected
+		}
+		return nil
+	}
+}
+
+// goJWTMiddlewareClaims is the go-jwt-middleware v2 custom claims struct
+// with the same Auth0 claims.
+type goJWTMiddlewareClaims struct {
+	Scope           string   `json:"scope,omitempty"`
+	AuthorizedParty string   `json:"azp,omitempty"`
+	ClientID        string   `json:"client_id,omitempty"`
+	Permissions     []string `json:"permissions,omitempty"`
+	OrgID           string   `json:"org_id,omitempty"`
+	OrgName         string   `json:"org_name,omitempty"`
+	GrantType       string   `json:"gty,omitempty"`
+}
+
+// Validate implements gjmvalidator.CustomClaims.
+func (c *goJWTMiddlewareClaims) Validate(context.Context) error { return nil }
+
+// newGoJWTMiddlewareValidator is go-jwt-middleware v2's validator with its
+// caching JWKS provider, as its README sets it up for Auth0.
+func newGoJWTMiddlewareValidator(b *testing.B, fx *fixture.Fixture) *gjmvalidator.Validator {
+	issuer, err := url.Parse(fixture.Issuer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jwksURL, err := url.Parse(fx.JWKSURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	provider := jwks.NewCachingProvider(issuer, 5*time.Minute, jwks.WithCustomJWKSURI(jwksURL))
+	v, err := gjmvalidator.New(provider.KeyFunc, gjmvalidator.SignatureAlgorithm(fx.Alg),
+		fixture.Issuer, []string{fixture.Audience},
+		gjmvalidator.WithCustomClaims(func() gjmvalidator.CustomClaims { return &goJWTMiddlewareClaims{} }),
+		gjmvalidator.WithAllowedClockSkew(10*time.Second),
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+func goJWTMiddlewareCheck(b *testing.B, fx *fixture.Fixture) func(context.Context) error {
+	v := newGoJWTMiddlewareValidator(b, fx)
+	return func(ctx context.Context) error {
+		c, err := v.ValidateToken(ctx, fx.Token)
+		if err != nil {
+			return err
+		}
+		if vc, ok := c.(*gjmvalidator.ValidatedClaims); !ok || vc.RegisteredClaims.Subject == "" {
+			return errRejected
+		}
+		return nil
+	}
+}
+
+// roundTrip serves req with h into a fresh httptest.ResponseRecorder and
+// wants a 200.
+func roundTrip(h http.Handler, req *http.Request) error {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		return errRejected
+	}
+	return nil
+}
+
+// newRequest is the prebuilt request of the middleware round trips.
+func newRequest(token string) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, "/api/private", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	return req
+}
+
+// goJWTMiddlewareRoundTrip is go-jwt-middleware v2's CheckJWT with its
+// defaults around its validator, serving a handler that needs the claims.
+func goJWTMiddlewareRoundTrip(b *testing.B, fx *fixture.Fixture) func(context.Context) error {
+	v := newGoJWTMiddlewareValidator(b, fx)
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*gjmvalidator.ValidatedClaims); !ok {
+			http.Error(w, "no claims", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	h := jwtmiddleware.New(v.ValidateToken).CheckJWT(next)
+	req := newRequest(fx.Token)
+	return func(context.Context) error { return roundTrip(h, req) }
+}
+
+// apiguardCheck is apiguard's validator.Validate.
+func apiguardCheck(b *testing.B, fx *fixture.Fixture, cfg validator.Config) func(context.Context) error {
+	v, err := fx.Validator(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(ctx context.Context) error {
+		c, err := v.Validate(ctx, fx.Token)
+		if err != nil {
+			return err
+		}
+		if c.Subject == "" {
+			return errRejected
+		}
+		return nil
+	}
+}
+
+// BenchmarkCompare runs every implementation on its algorithm's token, one
+// goroutine.
+func BenchmarkCompare(b *testing.B) {
+	for _, alg := range fixture.Algorithms {
+		s := getSuite(b, alg)
+		b.Run(alg, func(b *testing.B) {
+			for _, im := range s.impls {
+				b.Run(im.name, func(b *testing.B) {
+					ctx := context.Background()
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := im.check(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkCompareParallel is BenchmarkCompare with b.RunParallel, for the
+// validators alone: its ns/op against the serial one is the parallel
+// speed-up.
+func BenchmarkCompareParallel(b *testing.B) {
+	for _, alg := range fixture.Algorithms {
+		s := getSuite(b, alg)
+		b.Run(alg, func(b *testing.B) {
+			for _, im := range s.impls {
+				if strings.HasSuffix(im.name, "CheckJWT") || strings.HasSuffix(im.name, "Middleware") {
+					continue // the glue is measured serially
+				}
+				b.Run(im.name, func(b *testing.B) {
+					b.ReportAllocs()
+					b.RunParallel(func(pb *testing.PB) {
+						ctx := context.Background()
+						for pb.Next() {
+							if err := im.check(ctx); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				})
+			}
+		})
+	}
+}
+
+// countingKeys is a KeySource that counts key lookups: no lookup means no
+// signature work.
+type countingKeys struct {
+	validator.KeySource
+	n atomic.Int64
+}
+
+func (c *countingKeys) Key(ctx context.Context, kid, alg string) (*validator.Key, error) {
+	c.n.Add(1)
+	return c.KeySource.Key(ctx, kid, alg)
+}
+
+// BenchmarkReject measures apiguard refusing bad RS256 tokens. Each must
+// fail with its error class and without a key lookup, so before any
+// signature work; the ones that carry a valid signature show it is not
+// checked.
+func BenchmarkReject(b *testing.B) {
+	fx := getSuite(b, "RS256").fx
+	keys, _ := validator.NewKeySet(fx.Key.Public())
+	src := &countingKeys{KeySource: keys}
+	cfg := fx.Config()
+	cfg.JWKSURL = ""
+	cfg.Keys = src
+	v, err := fx.Validator(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, p, sig := validatortest.Segments(fx.Token)
+	wrongIss := fixture.Claims(time.Now())
+	wrongIss["iss"] = "https://attacker.example.com/"
+	big := fixture.Claims(time.Now())
+	big["https://example.com/blob"] = strings.Repeat("x", validator.DefaultMaxTokenSize)
+	typ := fx.Header()
+	typ["typ"] = "dpop+jwt"
+	cases := []struct {
+		name  string
+		token string
+		class error
+	}{
+		// The payload segment holds a character outside base64url.
+		{"malformed", h + "." + p[:100] + "*" + p[101:] + "." + sig, validator.ErrMalformed},
+		{"alg-none", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + p + ".", validator.ErrAlgorithm},
+		{"typ", fx.Sign(typ, nil), validator.ErrTokenType},
+		{"oversized", fx.Sign(nil, big), validator.ErrMalformed},
+		{"issuer", fx.Sign(nil, wrongIss), validator.ErrIssuer},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			if _, err := v.Validate(ctx, c.token); !errors.Is(err, c.class) {
+				b.Fatalf("want %v, got %v", c.class, err)
+			}
+			before := src.n.Load()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Validate(ctx, c.token); err == nil {
+					b.Fatal("accepted")
+				}
+			}
+			if n := src.n.Load() - before; n != 0 {
+				b.Fatalf("%d key lookups: the rejection came after signature work", n)
+			}
+		})
+	}
+}
+
+type glueKey struct{}
+
+// BenchmarkGlue measures pieces of a middleware round trip, to tell how
+// much of the glue is what: the recorder and a bare handler (the harness's
+// own floor), and the request clone go-jwt-middleware's CheckJWT makes to
+// put the claims into the context.
+func BenchmarkGlue(b *testing.B) {
+	req := newRequest(getSuite(b, "RS256").fx.Token)
+	b.Run("Recorder", func(b *testing.B) {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := roundTrip(h, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// CheckJWT's glue alone: its validator is replaced by one that returns
+	// prebuilt claims, so the round trip costs only what wraps the
+	// validator. Differences of full round trips say the same with the
+	// noise of two signature checks.
+	gjmClaims := &gjmvalidator.ValidatedClaims{
+		RegisteredClaims: gjmvalidator.RegisteredClaims{Subject: "auth0|6543210fedcba9876543210f"},
+		CustomClaims:     &goJWTMiddlewareClaims{},
+	}
+	gjm := jwtmiddleware.New(func(context.Context, string) (any, error) { return gjmClaims, nil }).
+		CheckJWT(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := r.Context().Value(jwtmiddleware.ContextKey{}).(*gjmvalidator.ValidatedClaims); !ok {
+				http.Error(w, "no claims", http.StatusInternalServerError)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		}))
+	b.Run("GoJWTMiddlewareCheckJWT", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := roundTrip(gjm, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if h := apiguardGlue(); h != nil {
+		b.Run("ApiguardMiddleware", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := roundTrip(h, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("RequestClone", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := req.Clone(context.WithValue(req.Context(), glueKey{}, req))
+			if r == req {
+				b.Fatal("no clone")
+			}
+		}
+	})
+}
