@@ -49,7 +49,9 @@ var (
 //		slog.WarnContext(r.Context(), "rejected", "path", r.URL.Path, "failure", f)
 //	})
 //
-// No field ever holds the token, its claims or raw header values.
+// Nothing the middleware or the guards put into a Failure holds the token,
+// its claims or raw header values (the error of a TokenValidator other
+// than *validator.Validator is kept in Err as it is, but never sent).
 type Failure struct {
 	// Status is the HTTP status code: 400, 401, 403 or 503.
 	Status int
@@ -195,7 +197,7 @@ func writeQuoted(b *strings.Builder, s string) {
 
 // SafeDescription returns s with every character RFC 6750 section 3 does
 // not allow in error_description (only %x20-21 / %x23-5B / %x5D-7E) replaced
-// by a space, and surrounding spaces trimmed. [WriteError] applies it;
+// by a space, one per character, and surrounding spaces trimmed. [WriteError] applies it;
 // custom error handlers should too.
 func SafeDescription(s string) string {
 	ok := true
@@ -208,13 +210,12 @@ func SafeDescription(s string) string {
 	if ok {
 		return strings.TrimSpace(s)
 	}
-	b := []byte(s)
-	for i, c := range b {
-		if !descChar(c) {
-			b[i] = ' '
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x80 && descChar(byte(r)) {
+			return r
 		}
-	}
-	return strings.TrimSpace(string(b))
+		return ' '
+	}, s))
 }
 
 func descChar(c byte) bool {

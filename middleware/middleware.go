@@ -30,8 +30,8 @@ type config struct {
 }
 
 // WithRealm sets the realm of the WWW-Authenticate challenge (default
-// DefaultRealm). Guards of package scopes that run after the middleware use
-// it too.
+// DefaultRealm); it is sent as a quoted-string, with '"' and '\' escaped.
+// Guards of package scopes that run after the middleware use it too.
 func WithRealm(realm string) Option {
 	return func(c *config) { c.realm = realm }
 }
@@ -50,7 +50,8 @@ func WithCredentialsOptional() Option {
 // browser history: when it is on, the middleware removes the parameter
 // from the request's URL and RequestURI before anything after it (hooks,
 // error handlers, the next handler) sees the request, and marks the
-// response Cache-Control: private. Sending a token both in the header and
+// response Cache-Control: private. The form-encoded body parameter of
+// section 2.2 is not supported. Sending a token both in the header and
 // in the query, or the parameter twice, is invalid_request. Loggers that
 // run before the middleware still see the original URL.
 func WithQueryToken(param string) Option {

@@ -352,3 +352,51 @@ func TestCustomValidatorErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteError(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		f      middleware.Failure
+		status int
+		www    string
+		body   string
+	}{
+		{"no credentials", middleware.Failure{Status: 401, Description: "bearer token required"}, 401,
+			`Bearer realm="api"`, "{}\n"},
+		{"status from code", middleware.Failure{Code: middleware.CodeInsufficientScope, Scope: "a b"}, 403,
+			`Bearer realm="api", error="insufficient_scope", scope="a b"`, `{"error":"insufficient_scope","scope":"a b"}` + "\n"},
+		{"503", middleware.Failure{Code: middleware.CodeTemporarilyUnavailable, Description: "later"}, 503,
+			"", `{"error":"temporarily_unavailable","error_description":"later"}` + "\n"},
+		{"unsafe description", middleware.Failure{Status: 401, Code: "invalid_token", Description: "caf\u00e9 \"x\"\\y\r\nz\x00"}, 401,
+			`Bearer realm="api", error="invalid_token", error_description="caf   x  y  z"`,
+			`{"error":"invalid_token","error_description":"caf   x  y  z"}` + "\n"},
+		{"realm escaping", middleware.Failure{Status: 401, Realm: "a\"b\\c\r\nd\te"}, 401,
+			`Bearer realm="a\"b\\cd` + "\t" + `e"`, "{}\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			middleware.WriteError(w, &tt.f)
+			assert.Equal(t, tt.status, w.Code)
+			assert.Equal(t, tt.www, w.Header().Get("WWW-Authenticate"))
+			assert.Equal(t, tt.body, w.Body.String())
+			assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
+			if tt.status == 503 {
+				assert.Equal(t, "5", w.Header().Get("Retry-After"))
+			}
+		})
+	}
+	assert.Equal(t, "a b", middleware.SafeDescription(" a\u00e9b "))
+}
+
+// TestRejectWithoutMiddleware: Reject outside any middleware uses the
+// defaults.
+func TestRejectWithoutMiddleware(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	assert.Equal(t, middleware.DefaultRealm, middleware.RealmFromContext(r.Context()))
+	middleware.Reject(w, r, &middleware.Failure{Status: 401, Err: middleware.ErrMissingToken})
+	assert.Equal(t, 401, w.Code)
+	assert.Equal(t, `Bearer realm="api"`, w.Header().Get("WWW-Authenticate"))
+}
