@@ -269,6 +269,19 @@ func Evaluate(res *Results) []Row {
 		}
 	}
 
+	for _, a := range algs {
+		x, ok1 := nsRatio(cmp(a+"/ApiguardValidate"), parallel(a+"/ApiguardValidate"))
+		y, ok2 := nsRatio(cmp(a+"/Raw"), parallel(a+"/Raw"))
+		if ok1 && ok2 {
+			add(Row{fmt.Sprintf("%s Validate speed-up relative to the raw check's", a), fmt.Sprintf("%.2f", x/y), "", Info})
+		}
+	}
+	for _, a := range algs {
+		if x, ok := nsRatio(cmp(a+"/ApiguardValidateCached"), parallel(a+"/ApiguardValidateCached")); ok {
+			add(Row{fmt.Sprintf("%s cache hit parallel speed-up", a), fmt.Sprintf("%.2fx", x), "", Info})
+		}
+	}
+
 	// Middleware glue, measured directly with a validator stub.
 	ours, ok1 := ns("BenchmarkGlue/ApiguardMiddleware")
 	theirs, ok2 := ns("BenchmarkGlue/GoJWTMiddlewareCheckJWT")
