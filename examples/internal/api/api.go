@@ -61,8 +61,8 @@ func private(w http.ResponseWriter, r *http.Request) {
 
 // Contact is one entry of the demo address book.
 type Contact struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
+	Name  string `json:"name"`  // full name
+	Email string `json:"email"` // e-mail address
 }
 
 var demoContacts = []Contact{
@@ -77,15 +77,15 @@ func contacts(w http.ResponseWriter, r *http.Request) {
 
 // ClaimsView is the body of GET /api/claims.
 type ClaimsView struct {
-	Subject     string                     `json:"sub"`
-	Issuer      string                     `json:"iss"`
-	Audience    []string                   `json:"aud"`
-	Client      string                     `json:"azp,omitempty"`
-	Scopes      []string                   `json:"scopes"`
-	Permissions []string                   `json:"permissions"`
-	OrgID       string                     `json:"org_id,omitempty"`
-	ExpiresAt   int64                      `json:"exp"`
-	Custom      map[string]json.RawMessage `json:"custom"`
+	Subject     string                     `json:"sub"`              // the user
+	Issuer      string                     `json:"iss"`              // the authorization server
+	Audience    []string                   `json:"aud"`              // the token's audiences
+	Client      string                     `json:"azp,omitempty"`    // the application
+	Scopes      []string                   `json:"scopes"`           // granted scopes
+	Permissions []string                   `json:"permissions"`      // Auth0 RBAC permissions
+	OrgID       string                     `json:"org_id,omitempty"` // Auth0 organization
+	ExpiresAt   int64                      `json:"exp"`              // expiry, Unix seconds
+	Custom      map[string]json.RawMessage `json:"custom"`           // custom claims, such as namespaced ones
 }
 
 // NewClaimsView builds the JSON view of validated claims.

@@ -27,18 +27,18 @@ const MaxRedirects = 10
 
 // Hop is one request of a navigation.
 type Hop struct {
-	Method   string
-	URL      string
-	Status   int
+	Method   string // request method
+	URL      string // request URL
+	Status   int    // answer's status code
 	Location string // the redirect target, for 3xx answers
 }
 
 // Page is the final answer of a navigation.
 type Page struct {
-	URL    *url.URL
-	Status int
-	Header http.Header
-	Body   string
+	URL    *url.URL    // where the page was loaded from
+	Status int         // status code
+	Header http.Header // response header
+	Body   string      // response body, at most 1 MiB
 	// Hops are the requests made, redirects included, in order.
 	Hops []Hop
 }
@@ -174,9 +174,9 @@ func (b *Browser) do(ctx context.Context, method, rawURL string, form url.Values
 
 // Form is a parsed HTML form.
 type Form struct {
-	Action string
-	Method string
-	Fields url.Values
+	Action string     // action attribute, maybe relative
+	Method string     // GET or POST
+	Fields url.Values // named inputs with their values
 	markup string
 }
 

@@ -12,7 +12,7 @@ type PostLoginEvent struct {
 	User EventUser
 	// ClientID and ClientName identify the application.
 	ClientID   string
-	ClientName string
+	ClientName string // Client.Name, or its ID
 	// Audience is the requested API identifier; empty when none.
 	Audience string
 	// OrganizationID is the organization chosen at /authorize; empty when
@@ -28,7 +28,7 @@ type EventUser struct {
 	ID string
 	// Name and Email are the user's profile.
 	Name  string
-	Email string
+	Email string // may be empty
 	// Permissions are the user's permissions for the requested audience.
 	Permissions []string
 }

@@ -75,7 +75,7 @@ type User struct {
 	Password string
 	// Name and Email fill the profile and email claims.
 	Name  string
-	Email string
+	Email string // also checked against invitations
 	// Permissions lists, per API identifier, the permissions assigned to the
 	// user (directly or through roles).
 	Permissions map[string][]string
@@ -101,10 +101,10 @@ type Config struct {
 	// "http://127.0.0.1:9000/". Its host must be a loopback address.
 	Issuer string
 	// Clients, APIs, Users and Organizations are the tenant's contents.
-	Clients       []Client
-	APIs          []API
-	Users         []User
-	Organizations []Organization
+	Clients       []Client       // Applications
+	APIs          []API          // APIs (resource servers)
+	Users         []User         // the database connection's users
+	Organizations []Organization // Organizations
 	// DefaultAudience is used when /authorize has no audience parameter,
 	// like the tenant setting "Default Audience". Empty means opaque access
 	// tokens that only /userinfo accepts.

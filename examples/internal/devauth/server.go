@@ -169,6 +169,7 @@ type oauthError struct {
 	desc   string
 }
 
+// Error returns the code and description.
 func (e *oauthError) Error() string { return e.code + ": " + e.desc }
 
 func errorf(status int, code, format string, args ...any) *oauthError {

@@ -29,7 +29,7 @@ type Auth0 struct {
 	Domain string
 	// ClientID and ClientSecret are the Regular Web Application's.
 	ClientID     string
-	ClientSecret string
+	ClientSecret string // keep it out of logs and commits
 	// Audience is the API's Identifier.
 	Audience string
 	// CallbackURL is one of the application's Allowed Callback URLs, on a

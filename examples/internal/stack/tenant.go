@@ -33,7 +33,7 @@ const (
 
 // DemoUser is a user of the demo tenant.
 type DemoUser struct {
-	Username, Password string
+	Username, Password string // what to type into the login form
 }
 
 // Demo users. alice holds read:contacts and write:contacts and belongs to

@@ -18,10 +18,10 @@ const sessionIdle = 8 * time.Hour
 
 // Profile holds the ID token claims the application shows.
 type Profile struct {
-	Subject string `json:"sub"`
-	Name    string `json:"name"`
-	Email   string `json:"email"`
-	OrgID   string `json:"org_id"`
+	Subject string `json:"sub"`    // the user ID
+	Name    string `json:"name"`   // display name (profile scope)
+	Email   string `json:"email"`  // e-mail (email scope)
+	OrgID   string `json:"org_id"` // organization, if one was chosen
 }
 
 // pendingLogin is what a sign-in needs to remember between /login and the

@@ -36,7 +36,7 @@ type Config struct {
 	// ClientID and ClientSecret identify the application (Auth0:
 	// Applications > Regular Web Application > Settings).
 	ClientID     string
-	ClientSecret string
+	ClientSecret string // keep it out of logs and commits
 	// RedirectURL is the callback, such as "http://localhost:3000/callback";
 	// it must be one of the Allowed Callback URLs.
 	RedirectURL string
@@ -322,11 +322,11 @@ func (a *App) updateLocked(ctx context.Context, s *session, tok *oauth2.Token) e
 
 // APIResult is the outcome of one API call.
 type APIResult struct {
-	Path            string
-	Status          int
-	Body            string
-	WWWAuthenticate string
-	SentToken       bool
+	Path            string // such as /api/contacts
+	Status          int    // 0 when the request failed
+	Body            string // JSON indented for display
+	WWWAuthenticate string // the challenge of a rejection
+	SentToken       bool   // whether an access token was sent
 }
 
 func (a *App) callAPI(ctx context.Context, path, token string) APIResult {
