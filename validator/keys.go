@@ -66,6 +66,9 @@ func checkKey(k *Key) error {
 		if pub.E < 3 || pub.E%2 == 0 {
 			return errors.New("RSA public exponent is not an odd number of at least 3")
 		}
+		if hasROCAFingerprint(pub.N) {
+			return errors.New("RSA modulus has the ROCA fingerprint (CVE-2017-15361)")
+		}
 	case *ecdsa.PublicKey:
 		switch pub.Curve {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():

@@ -89,19 +89,70 @@ type Config struct {
 	MaxTokenSize int
 
 	// Keys, when set, supplies the verification keys, for example a
-	// *KeySet for offline use. When nil, the issuer's JWKS is fetched.
+	// *KeySet for offline use. When nil, the issuer's JWKS is fetched and
+	// cached as the documentation of DefaultRefreshInterval describes.
 	Keys KeySource
 	// JWKSURL is where the JWKS is fetched when Keys is nil. When empty it
 	// is found by OIDC discovery if Discovery is set, and is otherwise
-	// Auth0's "{Issuer}.well-known/jwks.json".
+	// Auth0's "{Issuer}.well-known/jwks.json". It must be https, or http
+	// on a loopback host.
 	JWKSURL string
-	// Discovery finds the JWKS URL in "{Issuer}/.well-known/openid-configuration".
+	// Discovery finds the JWKS URL in "{Issuer}/.well-known/openid-configuration";
+	// the document's issuer must equal Issuer.
 	Discovery bool
-	// HTTPClient fetches discovery documents and key sets; default a
-	// client with short timeouts.
+	// ExtraIssuers are further issuers whose tokens are accepted, each
+	// with its own keys: an Auth0 custom domain beside the canonical
+	// domain, or several tenants. The token's iss selects the issuer's
+	// keys before any lookup, so one issuer's key never verifies
+	// another's token, and a token of an unknown issuer is refused
+	// without a fetch. The key cache settings below apply to each.
+	ExtraIssuers []IssuerConfig
+	// HTTPClient fetches discovery documents and key sets. Default: a
+	// dedicated client (connect and TLS handshake at most 2 s, no
+	// keep-alive, TLS 1.2+). A client given here is copied; on the copy,
+	// FetchTimeout caps Timeout and redirects are limited to the same
+	// host and never downgrade to http. Bodies are capped at MaxJWKSBytes
+	// either way.
 	HTTPClient *http.Client
-	// Logger receives key refreshes and failures; default slog.Default().
+	// Logger receives key refreshes (Debug), key set changes (Info),
+	// failed refreshes (Warn) and keys dropped after MaxStaleness
+	// (Error); default slog.Default(). Tokens are never logged; kids
+	// from tokens are quoted and cut to 64 bytes.
 	Logger *slog.Logger
+
+	// FetchTimeout bounds one key refresh, discovery included, and so how
+	// long New blocks; zero means DefaultFetchTimeout (5 s).
+	FetchTimeout time.Duration
+	// RefreshInterval is the most time between background refreshes, and
+	// so bounds how long a key removed from the JWKS keeps verifying; a
+	// smaller Cache-Control max-age shortens it (not below
+	// MinCacheControlInterval); ±10% jitter. Zero means
+	// DefaultRefreshInterval (15 min).
+	RefreshInterval time.Duration
+	// RetryInterval is the first delay before retrying a failed refresh,
+	// doubled after each further failure up to MaxRetryDelay (1 min) or
+	// RefreshInterval if smaller. Zero means DefaultRetryInterval (1 s).
+	RetryInterval time.Duration
+	// UnknownKIDCooldown is the least time between two refreshes caused
+	// by tokens with an unknown kid. A key the issuer publishes is
+	// accepted within UnknownKIDCooldown + FetchTimeout even during a
+	// flood of random kids. Zero means DefaultUnknownKIDCooldown (30 s).
+	UnknownKIDCooldown time.Duration
+	// MaxKeyWait caps how long a request waits for a key fetch it needs
+	// (its context may end it sooner). Zero means DefaultMaxKeyWait (2 s).
+	MaxKeyWait time.Duration
+	// MaxStaleness is how long the last good key set stays in use while
+	// refreshes fail; after that, validation fails with
+	// ErrKeysUnavailable and Ready reports an error. It must be at least
+	// twice RefreshInterval. Zero means DefaultMaxStaleness (24 h), or
+	// twice RefreshInterval if that is more.
+	MaxStaleness time.Duration
+	// StartWithoutKeys makes New return at once, without keys, and load
+	// them in the background, retrying until the issuer answers; until
+	// then Validate fails with ErrKeysUnavailable (the middleware answers
+	// 503). By default New waits for the keys (at most FetchTimeout) and
+	// fails if it cannot load them.
+	StartWithoutKeys bool
 
 	// CacheSize, when positive, enables a cache of up to this many fully
 	// validated tokens, so a client that reuses its access token (the
@@ -189,15 +240,9 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	case cfg.CacheSize > 0:
 		v.cache = newTokenCache(cfg.CacheSize, cfg.CacheTTL)
 	}
-	src := cfg.Keys
-	if src == nil {
-		r, err := newRemoteKeys(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		src = r
+	if err := v.initKeys(ctx, cfg); err != nil {
+		return nil, err
 	}
-	v.sources = map[string]KeySource{cfg.Issuer: src}
 	return v, nil
 }
 
@@ -331,8 +376,9 @@ var (
 	errNoIat      = claimError("iat missing")
 )
 
-// Close stops background key refreshes. The Validator must not be used
-// afterwards.
+// Close stops the background key refreshes and any key fetch in progress,
+// and waits for them to end, so no goroutine outlives it. The Validator
+// must not be used afterwards. Calling Close again does nothing.
 func (v *Validator) Close() error {
 	var errs []error
 	for _, s := range v.sources {

@@ -133,62 +133,112 @@ func ParseKeyPEM(kid, alg string, data []byte) (*Key, error) {
 }
 
 // Issuer is a fake authorization server on loopback. Its zero value is not
-// usable: call NewIssuer.
+// usable: call NewIssuer or NewTLSIssuer.
 type Issuer struct {
 	// URL is the issuer identifier, Auth0 style with a trailing slash:
-	// "http://127.0.0.1:PORT/".
+	// "http://127.0.0.1:PORT/" ("https://..." for NewTLSIssuer).
 	URL string
 	// Server is the underlying test server.
 	Server *httptest.Server
 
-	mu        sync.Mutex
-	signing   *Key
-	published []*Key
-	jwksBody  []byte // overrides the served JWKS when set
-	handler   http.Handler
+	mu           sync.Mutex
+	signing      *Key
+	published    []*Key
+	jwksBody     []byte // overrides the served JWKS when set
+	handler      http.Handler
+	fault        Fault
+	cacheControl string
 
+	listener *switchListener
+	stop     chan struct{} // closed by Close, to release slow handlers
+
+	requests          atomic.Int64
 	jwksRequests      atomic.Int64
 	discoveryRequests atomic.Int64
+	jwksBytes         atomic.Int64
 }
 
 // NewIssuer starts an issuer that signs with keys[0] and publishes all of
 // keys; with no keys it generates an RS256 key with kid "test-key-1".
-func NewIssuer(keys ...*Key) *Issuer {
+func NewIssuer(keys ...*Key) *Issuer { return newIssuer(false, keys) }
+
+// NewTLSIssuer is NewIssuer over HTTPS, with a certificate that only the
+// client of Config (Server.Client()) trusts.
+func NewTLSIssuer(keys ...*Key) *Issuer { return newIssuer(true, keys) }
+
+func newIssuer(tls bool, keys []*Key) *Issuer {
 	if len(keys) == 0 {
 		keys = []*Key{GenerateKey("test-key-1", "RS256")}
 	}
-	i := &Issuer{signing: keys[0], published: keys}
+	i := &Issuer{signing: keys[0], published: keys, stop: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks.json", i.serveJWKS)
 	mux.HandleFunc("GET /.well-known/openid-configuration", i.serveDiscovery)
-	i.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	i.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i.requests.Add(1)
+		switch r.URL.Path {
+		case jwksPath:
+			i.jwksRequests.Add(1)
+			w = &countingWriter{ResponseWriter: w, n: &i.jwksBytes}
+		case discoveryPath:
+			i.discoveryRequests.Add(1)
+		}
 		i.mu.Lock()
-		h := i.handler
+		h, f := i.handler, i.fault
 		i.mu.Unlock()
+		if f.kind != faultNone && i.serveFault(f, w, r) {
+			return
+		}
 		if h != nil {
 			h.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	}))
+	i.listener = &switchListener{l: i.Server.Listener, addr: i.Server.Listener.Addr().String(), closed: make(chan struct{})}
+	i.Server.Listener = i.listener
+	if tls {
+		i.Server.StartTLS()
+	} else {
+		i.Server.Start()
+	}
 	i.URL = i.Server.URL + "/"
 	return i
 }
 
-// Close shuts the server down.
-func (i *Issuer) Close() { i.Server.Close() }
+const (
+	jwksPath      = "/.well-known/jwks.json"
+	discoveryPath = "/.well-known/openid-configuration"
+)
+
+// Close shuts the server down, releasing requests held by FaultSlow.
+func (i *Issuer) Close() {
+	i.mu.Lock()
+	select {
+	case <-i.stop:
+	default:
+		close(i.stop)
+	}
+	i.mu.Unlock()
+	i.Server.Close()
+}
 
 // JWKSURL returns the URL of the key set.
 func (i *Issuer) JWKSURL() string { return i.URL + ".well-known/jwks.json" }
 
 // Config returns a validator configuration that trusts this issuer, for
-// DefaultAudience and the signing key's algorithm.
+// DefaultAudience and the signing key's algorithm. For a TLS issuer it
+// sets HTTPClient to a client that trusts the server's certificate.
 func (i *Issuer) Config() validator.Config {
-	return validator.Config{
+	cfg := validator.Config{
 		Issuer:     i.URL,
 		Audiences:  []string{DefaultAudience},
 		Algorithms: []string{i.SigningKey().Algorithm},
 	}
+	if i.Server.TLS != nil {
+		cfg.HTTPClient = i.Server.Client()
+	}
+	return cfg
 }
 
 // SigningKey returns the key Mint signs with.
@@ -229,11 +279,30 @@ func (i *Issuer) SetHandler(h http.Handler) {
 	i.handler = h
 }
 
-// JWKSRequests returns how many times the JWKS was served.
+// JWKSRequests returns how many requests for the JWKS path reached the
+// server, whatever answered them (a fault, a SetHandler handler or the
+// issuer). Requests refused by FaultDown never reach it.
 func (i *Issuer) JWKSRequests() int { return int(i.jwksRequests.Load()) }
 
-// DiscoveryRequests returns how many times discovery was served.
+// DiscoveryRequests returns how many requests for the discovery document
+// reached the server, counted like JWKSRequests.
 func (i *Issuer) DiscoveryRequests() int { return int(i.discoveryRequests.Load()) }
+
+// Requests returns how many requests of any path reached the server.
+func (i *Issuer) Requests() int { return int(i.requests.Load()) }
+
+// JWKSBytesWritten returns how many body bytes JWKS answers have written
+// so far, faults included: with FaultHugeBody it shows how much a client
+// read before giving up (plus what socket buffers absorbed).
+func (i *Issuer) JWKSBytesWritten() int64 { return i.jwksBytes.Load() }
+
+// SetCacheControl makes JWKS answers carry a Cache-Control header with
+// value v; "" removes it.
+func (i *Issuer) SetCacheControl(v string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.cacheControl = v
+}
 
 // JWKS returns the JSON of the published key set.
 func (i *Issuer) JWKS() []byte {
@@ -251,13 +320,17 @@ func (i *Issuer) JWKS() []byte {
 }
 
 func (i *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
-	i.jwksRequests.Add(1)
+	i.mu.Lock()
+	cc := i.cacheControl
+	i.mu.Unlock()
+	if cc != "" {
+		w.Header().Set("Cache-Control", cc)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(i.JWKS())
 }
 
 func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
-	i.discoveryRequests.Add(1)
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
 		"issuer":                                i.URL,
