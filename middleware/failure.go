@@ -197,8 +197,8 @@ func writeQuoted(b *strings.Builder, s string) {
 
 // SafeDescription returns s with every character RFC 6750 section 3 does
 // not allow in error_description (only %x20-21 / %x23-5B / %x5D-7E) replaced
-// by a space, one per character, and surrounding spaces trimmed. [WriteError] applies it;
-// custom error handlers should too.
+// by a space, one per character, and surrounding spaces trimmed.
+// [WriteError] applies it; custom error handlers should too.
 func SafeDescription(s string) string {
 	ok := true
 	for i := 0; i < len(s); i++ {
