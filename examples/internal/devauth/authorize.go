@@ -145,7 +145,6 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.sweepLocked()
-	s.txs[tx.id] = tx
 	sess := s.sessions[browser]
 	s.mu.Unlock()
 
@@ -155,10 +154,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if slices.Contains(prompt, "none") {
-		s.dropTx(tx)
 		fail("login_required", "Login required")
 		return
 	}
+	s.putTx(tx)
 	s.render(w, http.StatusOK, "login", loginView{Tx: tx.id, Client: client.displayName(), Org: orgName(org)})
 }
 
@@ -179,9 +178,11 @@ func (s *Server) setBrowserCookie(w http.ResponseWriter, id string) {
 	})
 }
 
-// formTx returns the transaction a login or consent form names, only when
-// the form comes from the browser that started it.
-func (s *Server) formTx(r *http.Request, id string) *transaction {
+// takeTx removes and returns the transaction a login or consent form
+// names, only when the form comes from the browser that started it. A
+// transaction is owned by one request at a time: a concurrent or repeated
+// submission finds nothing. putTx hands it back when the login goes on.
+func (s *Server) takeTx(r *http.Request, id string) *transaction {
 	c, err := r.Cookie(browserCookie)
 	if err != nil {
 		return nil
@@ -193,12 +194,14 @@ func (s *Server) formTx(r *http.Request, id string) *transaction {
 		s.now().Sub(tx.created) > transactionLifetime {
 		return nil
 	}
+	delete(s.txs, id)
 	return tx
 }
 
-func (s *Server) dropTx(tx *transaction) {
+// putTx stores a transaction that waits for a form.
+func (s *Server) putTx(tx *transaction) {
 	s.mu.Lock()
-	delete(s.txs, tx.id)
+	s.txs[tx.id] = tx
 	s.mu.Unlock()
 }
 
@@ -208,13 +211,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "Bad request", "The form could not be read.")
 		return
 	}
-	tx := s.formTx(r, r.PostForm.Get("tx"))
+	tx := s.takeTx(r, r.PostForm.Get("tx"))
 	if tx == nil {
 		s.errorPage(w, http.StatusBadRequest, "Login expired", "This login form is no longer valid. Go back to the application and sign in again.")
 		return
 	}
 	user := s.cfg.userByName(r.PostForm.Get("username"))
 	if user == nil || subtle.ConstantTimeCompare([]byte(user.Password), []byte(r.PostForm.Get("password"))) != 1 {
+		s.putTx(tx)
 		s.render(w, http.StatusUnauthorized, "login", loginView{
 			Tx: tx.id, Client: tx.client.displayName(), Org: orgName(tx.org),
 			Error: "Wrong username or password.", Username: r.PostForm.Get("username"),
@@ -237,7 +241,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // check, then consent, then the redirect with the code.
 func (s *Server) afterLogin(w http.ResponseWriter, r *http.Request, tx *transaction) {
 	fail := func(code, desc string) {
-		s.dropTx(tx)
 		redirectError(w, r, tx.redirectURI, tx.state, code, desc)
 	}
 	user := s.cfg.userByID(tx.userID)
@@ -262,6 +265,7 @@ func (s *Server) afterLogin(w http.ResponseWriter, r *http.Request, tx *transact
 			fail("consent_required", "Consent required")
 			return
 		}
+		s.putTx(tx)
 		http.Redirect(w, r, s.url("u/consent")+"?tx="+url.QueryEscape(tx.id), http.StatusSeeOther)
 		return
 	}
@@ -303,11 +307,16 @@ func (s *Server) needsConsent(tx *transaction) bool {
 }
 
 func (s *Server) consentPage(w http.ResponseWriter, r *http.Request) {
-	tx := s.formTx(r, r.URL.Query().Get("tx"))
-	if tx == nil || tx.userID == "" {
+	tx := s.takeTx(r, r.URL.Query().Get("tx"))
+	if tx != nil && tx.userID == "" {
+		s.putTx(tx) // not logged in yet: the login form still holds it
+		tx = nil
+	}
+	if tx == nil {
 		s.errorPage(w, http.StatusBadRequest, "Login expired", "This consent page is no longer valid. Go back to the application and sign in again.")
 		return
 	}
+	defer s.putTx(tx)
 	user := s.cfg.userByID(tx.userID)
 	v := consentView{Tx: tx.id, Client: tx.client.displayName(), User: user.Name, Org: orgName(tx.org), Scopes: tx.scopes}
 	if tx.api != nil {
@@ -325,13 +334,16 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "Bad request", "The form could not be read.")
 		return
 	}
-	tx := s.formTx(r, r.PostForm.Get("tx"))
-	if tx == nil || tx.userID == "" {
+	tx := s.takeTx(r, r.PostForm.Get("tx"))
+	if tx != nil && tx.userID == "" {
+		s.putTx(tx)
+		tx = nil
+	}
+	if tx == nil {
 		s.errorPage(w, http.StatusBadRequest, "Login expired", "This consent form is no longer valid. Go back to the application and sign in again.")
 		return
 	}
 	if r.PostForm.Get("decision") != "accept" {
-		s.dropTx(tx)
 		redirectError(w, r, tx.redirectURI, tx.state, "access_denied", "User did not authorize the request")
 		return
 	}
@@ -346,7 +358,6 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	user := s.cfg.userByID(tx.userID)
 	if user == nil {
-		s.dropTx(tx)
 		redirectError(w, r, tx.redirectURI, tx.state, "access_denied", "User not found")
 		return
 	}
@@ -356,7 +367,6 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 // finish computes the grant, runs the post-login actions and redirects to
 // the callback with a fresh authorization code.
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, tx *transaction, user *User) {
-	s.dropTx(tx)
 	g := &grant{
 		userID: user.ID, clientID: tx.client.ID, nonce: tx.nonce, authTime: tx.authTime,
 	}

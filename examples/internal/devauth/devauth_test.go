@@ -628,6 +628,11 @@ func TestLoginAndConsentPages(t *testing.T) {
 	if q := denied.URL.Query(); q.Get("error") != "access_denied" || q.Get("state") != "st-123" {
 		t.Errorf("deny: %v", q)
 	}
+	// The transaction is spent: submitting the form again is refused.
+	again, err := b.Submit(ctx, consent, "consent-form", nil, "consent-accept")
+	if err != nil || again.Status != http.StatusBadRequest {
+		t.Errorf("second consent submission: %v %d", err, again.Status)
+	}
 
 	// The single sign-on session skips the login form; prompt=login
 	// brings it back.
