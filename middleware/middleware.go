@@ -66,7 +66,11 @@ func WithQueryToken(param string) Option {
 // claims, even when they carry a token. Several exclusions combine with
 // "or".
 func WithExclusion(excluded func(r *http.Request) bool) Option {
-	return func(c *config) { c.exclusions = append(c.exclusions, excluded) }
+	return func(c *config) {
+		if excluded != nil {
+			c.exclusions = append(c.exclusions, excluded)
+		}
+	}
 }
 
 // WithErrorHandler replaces [WriteError] as the renderer of rejections,
