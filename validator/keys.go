@@ -60,7 +60,7 @@ func (k *Key) fits(alg string) bool {
 func checkKey(k *Key) error {
 	switch pub := k.Public.(type) {
 	case *rsa.PublicKey:
-		if pub.N == nil || pub.N.BitLen() < MinRSABits {
+		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits {
 			return fmt.Errorf("RSA key shorter than %d bits", MinRSABits)
 		}
 		if pub.E < 3 || pub.E%2 == 0 {
@@ -70,10 +70,21 @@ func checkKey(k *Key) error {
 			return errors.New("RSA modulus has the ROCA fingerprint (CVE-2017-15361)")
 		}
 	case *ecdsa.PublicKey:
+		if pub == nil {
+			return errors.New("nil EC key")
+		}
 		switch pub.Curve {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():
 		default:
 			return errors.New("unsupported curve")
+		}
+		// A key built in code (NewKeySet) skips ParseJWKS's point check:
+		// nil coordinates would panic in ecdsa.Verify.
+		if pub.X == nil || pub.Y == nil {
+			return errors.New("EC point is not on its curve")
+		}
+		if _, err := pub.Bytes(); err != nil {
+			return errors.New("EC point is not on its curve")
 		}
 	case ed25519.PublicKey:
 		if len(pub) != ed25519.PublicKeySize {
