@@ -304,7 +304,12 @@ func (w *walk) call(ctx context.Context, name string, want int) string {
 
 func (w *walk) noToken(ctx context.Context) {
 	for _, path := range []string{"/api/public", "/api/private"} {
-		resp, err := http.Get(w.st.APIURL + path)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.st.APIURL+path, nil)
+		if err != nil {
+			w.check(false, "GET %s: %v", path, err)
+			continue
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			w.check(false, "GET %s: %v", path, err)
 			continue

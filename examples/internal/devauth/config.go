@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/apiguard/apiguard/examples/internal/loopback"
 )
 
 // Client is a registered application, like Auth0's Applications > Regular Web
@@ -136,6 +138,9 @@ func (c *Config) check() error {
 	u, err := url.Parse(c.Issuer)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.HasSuffix(c.Issuer, "/") {
 		return fmt.Errorf("devauth: issuer %q must be an absolute http(s) URL ending in /", c.Issuer)
+	}
+	if !loopback.IsLoopbackURL(c.Issuer) {
+		return fmt.Errorf("devauth: issuer %q is not on a loopback address: this server is for development only", c.Issuer)
 	}
 	if len(c.Clients) == 0 {
 		return errors.New("devauth: no clients configured")

@@ -799,6 +799,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"issuer without slash", func(c *devauth.Config) { c.Issuer = "http://127.0.0.1:1" }},
 		{"relative issuer", func(c *devauth.Config) { c.Issuer = "/x/" }},
+		{"non-loopback issuer", func(c *devauth.Config) { c.Issuer = "https://tenant.example.com/" }},
 		{"no clients", func(c *devauth.Config) { c.Clients = nil }},
 		{"duplicate client", func(c *devauth.Config) { c.Clients = append(c.Clients, devauth.Client{ID: "a"}) }},
 		{"relative callback", func(c *devauth.Config) { c.Clients[0].Callbacks = []string{"/cb"} }},
