@@ -24,11 +24,11 @@ func TestKeysColdStartSingleFlight(t *testing.T) {
 	iss.SetFault(validatortest.FaultSlow(200 * time.Millisecond))
 	cfg := keysConfig(iss, nil)
 	cfg.StartWithoutKeys = true
-	v := newValidator(t, cfg)
+	v := newKeysValidator(t, cfg)
 	err := v.Ready(context.Background())
 	require.ErrorIs(t, err, validator.ErrKeysUnavailable, "New must not wait for the slow issuer")
 
-	errs := validateAll(v, slices.Repeat([]string{iss.Mint()}, 50), 50)
+	errs := validateConcurrently(v, slices.Repeat([]string{iss.Mint()}, 50), 50)
 	for i, err := range errs {
 		require.NoError(t, err, "request %d", i)
 	}
@@ -96,10 +96,10 @@ func TestKeysIssuerDownAtStartThenBack(t *testing.T) {
 			t.Parallel()
 			iss := newES256Issuer(t, "k1")
 			iss.SetFault(fault)
-			logs := &logRecorder{}
+			logs := &keysLog{}
 			cfg := keysConfig(iss, logs)
 			cfg.StartWithoutKeys = true
-			v := newValidator(t, cfg)
+			v := newKeysValidator(t, cfg)
 			token := iss.Mint()
 
 			_, err := v.Validate(context.Background(), token)
@@ -107,12 +107,12 @@ func TestKeysIssuerDownAtStartThenBack(t *testing.T) {
 			assert.NotErrorIs(t, err, validator.ErrInvalidToken)
 			assert.ErrorIs(t, v.Ready(context.Background()), validator.ErrKeysUnavailable)
 			require.Eventually(t, func() bool { return logs.count(slog.LevelWarn, "key refresh failed") >= 3 },
-				waitFor, 5*time.Millisecond, "the source retries in the background")
+				keysWait, 5*time.Millisecond, "the source retries in the background")
 			down := iss.JWKSRequests()
 
 			iss.SetFault(validatortest.NoFault)
 			require.Eventually(t, func() bool { return v.Ready(context.Background()) == nil },
-				waitFor, 5*time.Millisecond, "keys load without traffic once the issuer is back")
+				keysWait, 5*time.Millisecond, "keys load without traffic once the issuer is back")
 			_, err = v.Validate(context.Background(), token)
 			require.NoError(t, err)
 			assert.Equal(t, down+1, iss.JWKSRequests(), "one fetch once back, none per request")
@@ -152,23 +152,23 @@ func TestKeysOutageAfterWarmUpKeepsKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			iss := newES256Issuer(t, "k1")
-			logs := &logRecorder{}
+			logs := &keysLog{}
 			cfg := keysConfig(iss, logs)
 			cfg.RefreshInterval = 50 * time.Millisecond
 			cfg.FetchTimeout = 300 * time.Millisecond
-			v := newValidator(t, cfg)
+			v := newKeysValidator(t, cfg)
 			token := iss.Mint()
 			_, err := v.Validate(context.Background(), token)
 			require.NoError(t, err)
 			require.Equal(t, 1, iss.JWKSRequests())
 
 			if tt.jwks != nil {
-				iss.SetJWKS(mustJSON(t, tt.jwks))
+				iss.SetJWKS(keysJSON(t, tt.jwks))
 			} else {
 				iss.SetFault(tt.fault)
 			}
 			require.Eventually(t, func() bool { return logs.count(slog.LevelWarn, "key refresh failed") >= 2 },
-				waitFor, 5*time.Millisecond)
+				keysWait, 5*time.Millisecond)
 			_, err = v.Validate(context.Background(), token)
 			assert.NoError(t, err, "cached keys keep working")
 			assert.NoError(t, v.Ready(context.Background()))
@@ -187,11 +187,11 @@ func TestKeysOutageAfterWarmUpKeepsKeys(t *testing.T) {
 func TestKeysMaxStaleness(t *testing.T) {
 	t.Parallel()
 	iss := newES256Issuer(t, "k1")
-	logs := &logRecorder{}
+	logs := &keysLog{}
 	cfg := keysConfig(iss, logs)
 	cfg.RefreshInterval = 50 * time.Millisecond
 	cfg.MaxStaleness = 300 * time.Millisecond
-	v := newValidator(t, cfg)
+	v := newKeysValidator(t, cfg)
 	token := iss.Mint()
 	_, err := v.Validate(context.Background(), token)
 	require.NoError(t, err)
@@ -200,12 +200,12 @@ func TestKeysMaxStaleness(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := v.Validate(context.Background(), token)
 		return errors.Is(err, validator.ErrKeysUnavailable)
-	}, waitFor, 10*time.Millisecond)
+	}, keysWait, 10*time.Millisecond)
 	assert.ErrorIs(t, v.Ready(context.Background()), validator.ErrKeysUnavailable)
 	assert.Equal(t, 1, logs.count(slog.LevelError, "signing keys dropped"))
 
 	iss.SetFault(validatortest.NoFault)
-	require.Eventually(t, func() bool { return v.Ready(context.Background()) == nil }, waitFor, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return v.Ready(context.Background()) == nil }, keysWait, 10*time.Millisecond)
 	_, err = v.Validate(context.Background(), token)
 	assert.NoError(t, err)
 }
@@ -215,10 +215,10 @@ func TestKeysMaxStaleness(t *testing.T) {
 func TestKeysRotationByBackgroundRefreshUnderAttack(t *testing.T) {
 	t.Parallel()
 	iss := newES256Issuer(t, "k1")
-	logs := &logRecorder{}
+	logs := &keysLog{}
 	cfg := keysConfig(iss, logs)
 	cfg.RefreshInterval = 100 * time.Millisecond
-	v := newValidator(t, cfg) // UnknownKIDCooldown: 1 h
+	v := newKeysValidator(t, cfg) // UnknownKIDCooldown: 1 h
 
 	_, err := v.Validate(context.Background(), tokenWithKid(iss, "ES256", "attacker-1"))
 	require.ErrorIs(t, err, validator.ErrUnknownKey)
@@ -229,7 +229,7 @@ func TestKeysRotationByBackgroundRefreshUnderAttack(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := v.Validate(context.Background(), rotated)
 		return err == nil
-	}, waitFor, 10*time.Millisecond)
+	}, keysWait, 10*time.Millisecond)
 	assert.Equal(t, 1, logs.count(slog.LevelDebug, "refreshing keys for an unknown kid"),
 		"the rotation came from the background refresh")
 	assert.GreaterOrEqual(t, iss.JWKSRequests(), 3)
@@ -241,7 +241,7 @@ func TestKeysRemovedKeyStopsVerifying(t *testing.T) {
 	iss := newES256Issuer(t, "k1")
 	cfg := keysConfig(iss, nil)
 	cfg.RefreshInterval = 50 * time.Millisecond
-	v := newValidator(t, cfg)
+	v := newKeysValidator(t, cfg)
 	old := iss.Mint()
 	_, err := v.Validate(context.Background(), old)
 	require.NoError(t, err)
@@ -252,7 +252,7 @@ func TestKeysRemovedKeyStopsVerifying(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := v.Validate(context.Background(), old)
 		return errors.Is(err, validator.ErrUnknownKey)
-	}, waitFor, 10*time.Millisecond)
+	}, keysWait, 10*time.Millisecond)
 	_, err = v.Validate(context.Background(), iss.Mint())
 	assert.NoError(t, err)
 }
@@ -261,12 +261,12 @@ func TestKeysRemovedKeyStopsVerifying(t *testing.T) {
 func TestKeysUnknownKidSingleFlight(t *testing.T) {
 	t.Parallel()
 	iss := newES256Issuer(t, "k1")
-	v := newValidator(t, keysConfig(iss, nil))
+	v := newKeysValidator(t, keysConfig(iss, nil))
 	require.Equal(t, 1, iss.JWKSRequests())
 
 	iss.Rotate(validatortest.GenerateKey("k2", "ES256"))
 	iss.SetFault(validatortest.FaultSlow(200 * time.Millisecond))
-	errs := validateAll(v, slices.Repeat([]string{iss.Mint()}, 50), 50)
+	errs := validateConcurrently(v, slices.Repeat([]string{iss.Mint()}, 50), 50)
 	for i, err := range errs {
 		require.NoError(t, err, "request %d", i)
 	}
@@ -281,7 +281,7 @@ func TestKeysRequestWaitIsBounded(t *testing.T) {
 	cfg := keysConfig(iss, nil)
 	cfg.MaxKeyWait = 100 * time.Millisecond
 	cfg.FetchTimeout = 10 * time.Second
-	v := newValidator(t, cfg)
+	v := newKeysValidator(t, cfg)
 	iss.SetFault(validatortest.FaultSlow(time.Minute))
 
 	start := time.Now()
@@ -306,6 +306,6 @@ func TestKeysCacheControlCannotStretchInterval(t *testing.T) {
 	iss.SetCacheControl("public, max-age=86400")
 	cfg := keysConfig(iss, nil)
 	cfg.RefreshInterval = 50 * time.Millisecond
-	newValidator(t, cfg)
-	require.Eventually(t, func() bool { return iss.JWKSRequests() >= 4 }, waitFor, 10*time.Millisecond)
+	newKeysValidator(t, cfg)
+	require.Eventually(t, func() bool { return iss.JWKSRequests() >= 4 }, keysWait, 10*time.Millisecond)
 }

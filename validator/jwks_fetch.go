@@ -77,8 +77,11 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // development servers live.
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
-		return fmt.Errorf("validator: %q is not an absolute URL without credentials", raw)
+	if err != nil {
+		return errors.New("validator: not a valid URL")
+	}
+	if u.Host == "" || u.User != nil {
+		return fmt.Errorf("validator: %q is not an absolute URL without credentials", u.Redacted())
 	}
 	switch u.Scheme {
 	case "https":
@@ -89,7 +92,7 @@ func checkFetchURL(raw string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("validator: %q must use https (plain http only on loopback)", raw)
+	return fmt.Errorf("validator: %q must use https (plain http only on loopback)", u.Redacted())
 }
 
 // fetchResult is what one GET returned, for the refresh log.

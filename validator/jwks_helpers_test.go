@@ -20,10 +20,10 @@ import (
 
 // Helpers of the key source tests (jwks_*_test.go, keys_*_test.go).
 
-// waitFor is how long a polling assertion waits for something the code
+// keysWait is how long a polling assertion waits for something the code
 // under test does in the background: generous, since -race on two cores
 // is slow, and never reached when the code is right.
-const waitFor = 10 * time.Second
+const keysWait = 10 * time.Second
 
 // newES256Issuer starts an issuer with a fresh ES256 key (cheap to
 // generate, unlike RSA) and closes it when the test ends.
@@ -37,7 +37,7 @@ func newES256Issuer(t *testing.T, kid string) *validatortest.Issuer {
 // keysConfig is iss.Config with short key cache timings for tests: every
 // behaviour a test waits for takes well under a second. Tests shorten
 // what they exercise further.
-func keysConfig(iss *validatortest.Issuer, logs *logRecorder) validator.Config {
+func keysConfig(iss *validatortest.Issuer, logs *keysLog) validator.Config {
 	cfg := iss.Config()
 	cfg.FetchTimeout = 2 * time.Second
 	cfg.RefreshInterval = time.Hour
@@ -50,9 +50,9 @@ func keysConfig(iss *validatortest.Issuer, logs *logRecorder) validator.Config {
 	return cfg
 }
 
-// newValidator builds a Validator and closes it when the test ends
+// newKeysValidator builds a Validator and closes it when the test ends
 // (before the issuers registered earlier are closed).
-func newValidator(t *testing.T, cfg validator.Config) *validator.Validator {
+func newKeysValidator(t *testing.T, cfg validator.Config) *validator.Validator {
 	t.Helper()
 	v, err := validator.New(context.Background(), cfg)
 	require.NoError(t, err)
@@ -78,9 +78,9 @@ func randomKids(n int) []string {
 	return out
 }
 
-// validateAll validates every token with up to workers goroutines and
+// validateConcurrently validates every token with up to workers goroutines and
 // returns the errors in order.
-func validateAll(v *validator.Validator, tokens []string, workers int) []error {
+func validateConcurrently(v *validator.Validator, tokens []string, workers int) []error {
 	errs := make([]error, len(tokens))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -99,37 +99,37 @@ func validateAll(v *validator.Validator, tokens []string, workers int) []error {
 	return errs
 }
 
-// logRecorder is a slog.Handler that keeps every record, for tests that
+// keysLog is a slog.Handler that keeps every record, for tests that
 // assert what is logged.
-type logRecorder struct {
+type keysLog struct {
 	mu      sync.Mutex
-	records []logRecord
+	records []keysLogRecord
 }
 
-type logRecord struct {
+type keysLogRecord struct {
 	Level slog.Level
 	Msg   string
 	Attrs map[string]string
 }
 
-func (r *logRecord) String() string {
+func (r *keysLogRecord) String() string {
 	return fmt.Sprintf("%s %q %v", r.Level, r.Msg, r.Attrs)
 }
 
-func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *keysLog) Enabled(context.Context, slog.Level) bool { return true }
 
-func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
-	return (&recHandler{r: r}).Handle(context.Background(), rec)
+func (r *keysLog) Handle(_ context.Context, rec slog.Record) error {
+	return (&keysLogHandler{r: r}).Handle(context.Background(), rec)
 }
 
-func (r *logRecorder) WithAttrs(as []slog.Attr) slog.Handler {
-	return &recHandler{r: r, attrs: as}
+func (r *keysLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return &keysLogHandler{r: r, attrs: as}
 }
 
-func (r *logRecorder) WithGroup(string) slog.Handler { return r }
+func (r *keysLog) WithGroup(string) slog.Handler { return r }
 
 // count returns how many records at level have a message containing msg.
-func (r *logRecorder) count(level slog.Level, msg string) int {
+func (r *keysLog) count(level slog.Level, msg string) int {
 	n := 0
 	for _, rec := range r.all() {
 		if rec.Level == level && strings.Contains(rec.Msg, msg) {
@@ -139,21 +139,21 @@ func (r *logRecorder) count(level slog.Level, msg string) int {
 	return n
 }
 
-func (r *logRecorder) all() []logRecord {
+func (r *keysLog) all() []keysLogRecord {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.records)
 }
 
-type recHandler struct {
-	r     *logRecorder
+type keysLogHandler struct {
+	r     *keysLog
 	attrs []slog.Attr
 }
 
-func (h *recHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *keysLogHandler) Enabled(context.Context, slog.Level) bool { return true }
 
-func (h *recHandler) Handle(_ context.Context, rec slog.Record) error {
-	lr := logRecord{Level: rec.Level, Msg: rec.Message, Attrs: map[string]string{}}
+func (h *keysLogHandler) Handle(_ context.Context, rec slog.Record) error {
+	lr := keysLogRecord{Level: rec.Level, Msg: rec.Message, Attrs: map[string]string{}}
 	for _, a := range h.attrs {
 		lr.Attrs[a.Key] = a.Value.String()
 	}
@@ -167,15 +167,17 @@ func (h *recHandler) Handle(_ context.Context, rec slog.Record) error {
 	return nil
 }
 
-func (h *recHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &recHandler{r: h.r, attrs: append(slices.Clone(h.attrs), as...)}
+func (h *keysLogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &keysLogHandler{r: h.r, attrs: append(slices.Clone(h.attrs), as...)}
 }
 
-func (h *recHandler) WithGroup(string) slog.Handler { return h }
+func (h *keysLogHandler) WithGroup(string) slog.Handler { return h }
 
-func mustJSON(t *testing.T, v any) []byte {
+func keysJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return b
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
