@@ -1,0 +1,73 @@
+package validator_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apiguard/apiguard/validator"
+	"github.com/apiguard/apiguard/validator/validatortest"
+)
+
+// Validator.Keyfunc serves golang-jwt through keyfunc/v3 over the
+// policy-filtered keys: same issuer binding, same alg allow-list, same
+// unknown-kid refresh.
+func TestKeysKeyfunc(t *testing.T) {
+	t.Parallel()
+	a := newES256Issuer(t, "k1")
+	b := newES256Issuer(t, "k1")
+	dupA := validatortest.GenerateKey("dup", "ES256")
+	dupB := validatortest.GenerateKey("dup", "ES256")
+	cfg := keysConfig(a, nil)
+	cfg.ExtraIssuers = []validator.IssuerConfig{{Issuer: b.URL}}
+	v := newKeysValidator(t, cfg)
+	kf := v.Keyfunc()
+	parse := func(token string) error {
+		_, err := jwt.Parse(token, kf, jwt.WithValidMethods([]string{"ES256", "RS256"}), jwt.WithAudience(validatortest.DefaultAudience))
+		return err
+	}
+
+	require.NoError(t, parse(a.Mint()))
+	require.NoError(t, parse(b.Mint()))
+	require.NoError(t, parse(a.Mint(validatortest.WithoutHeader("kid"))), "a set of one key serves a token without kid")
+	assert.ErrorIs(t, parse(b.Mint(validatortest.WithClaim("iss", a.URL))), jwt.ErrTokenSignatureInvalid,
+		"B's key never verifies a token claiming A")
+	assert.ErrorIs(t, parse(a.Mint(validatortest.WithClaim("iss", "https://unknown.example/"))), validator.ErrIssuer)
+	rsa := keysFixture(t, "rsa-2048.pem", "k1", "RS256")
+	assert.ErrorIs(t, parse(a.Mint(validatortest.WithKey(rsa))), validator.ErrAlgorithm)
+	assert.Equal(t, 1, a.JWKSRequests())
+
+	// A rotation is picked up through the storage's unknown-kid refresh.
+	a.Rotate(validatortest.GenerateKey("k2", "ES256"))
+	require.NoError(t, parse(a.Mint()))
+	assert.Equal(t, 2, a.JWKSRequests())
+	assert.ErrorIs(t, parse(tokenWithKid(a, "ES256", "nope")), validator.ErrUnknownKey)
+	assert.Equal(t, 2, a.JWKSRequests(), "within the cool-down")
+
+	// An ambiguous kid never verifies.
+	b.SetKeys(dupA, dupB)
+	b.Rotate(dupA)
+	require.Eventually(t, func() bool { return parse(b.Mint()) != nil }, keysWait, time.Millisecond)
+	assert.ErrorIs(t, parse(b.Mint()), validator.ErrUnknownKey)
+}
+
+// A static key set (Config.Keys) works through Keyfunc too.
+func TestKeysKeyfuncStaticSet(t *testing.T) {
+	t.Parallel()
+	k := validatortest.GenerateKey("s1", "ES256")
+	set, err := validator.NewKeySet(k.Public())
+	require.NoError(t, err)
+	iss := newES256Issuer(t, "unused")
+	cfg := iss.Config()
+	cfg.Keys = set
+	v := newKeysValidator(t, cfg)
+	_, err = jwt.Parse(iss.Mint(validatortest.WithKey(k)), v.KeyfuncCtx(context.Background()), jwt.WithValidMethods([]string{"ES256"}))
+	require.NoError(t, err)
+	_, err = jwt.Parse(tokenWithKid(iss, "ES256", "other"), v.Keyfunc(), jwt.WithValidMethods([]string{"ES256"}))
+	assert.ErrorIs(t, err, validator.ErrUnknownKey)
+	assert.Equal(t, 0, iss.JWKSRequests())
+}
