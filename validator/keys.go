@@ -181,9 +181,10 @@ const (
 // only public signature keys are kept. A key is skipped, and reported in
 // the returned skipped error (nil when none was), when its use is not
 // "sig", its key_ops lack "verify", it is an "oct" key or an unknown kty,
-// an RSA key has fewer than [MinRSABits] bits, an EC point is not on its
-// curve, its alg does not fit its type or curve, it carries private
-// members, or it is malformed. A kid shared by several keys verifies no
+// an RSA key has fewer than [MinRSABits] bits, an exponent below 3 or even,
+// or a modulus with the ROCA fingerprint (CVE-2017-15361), an EC point is
+// not on its curve, its alg does not fit its type or curve, it carries
+// private members, or it is malformed. A kid shared by several keys verifies no
 // token. The set fails as a whole (err) when it is not a JSON object with
 // a keys array, holds more than [MaxJWKSKeys] keys, or keeps no key.
 func ParseJWKS(data []byte) (set *KeySet, skipped error, err error) {
