@@ -58,7 +58,7 @@ func newFetchClient(given *http.Client, timeout time.Duration) *http.Client {
 // checkRedirect allows a few redirects within the host of the first
 // request, never to plain http (except on loopback).
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
+	if len(via) > maxRedirects {
 		return fmt.Errorf("validator: more than %d redirects", maxRedirects)
 	}
 	if from := via[0].URL; !strings.EqualFold(req.URL.Host, from.Host) {

@@ -168,6 +168,8 @@ func TestKeysRefusePlainHTTP(t *testing.T) {
 		{"relative JWKS URL", "https://tenant.example/", "/jwks", false},
 		{"ftp JWKS URL", "https://tenant.example/", "ftp://tenant.example/jwks", false},
 		{"https", "https://tenant.invalid/", "", true},
+		{"non-URL issuer, explicit JWKS URL", "urn:example:issuer", "https://tenant.invalid/jwks", true},
+		{"non-URL issuer, Auth0 convention", "urn:example:issuer", "", false},
 		{"http loopback v4", "http://127.0.0.1:1/", "", true},
 		{"http loopback v6", "http://[::1]:1/", "", true},
 		{"http localhost", "http://localhost:1/", "", true},

@@ -65,11 +65,14 @@ func newRemoteKeys(ic IssuerConfig, opts *keyOptions) (*remoteKeys, error) {
 		jwksURL:  ic.JWKSURL,
 		kick:     make(chan struct{}, 1),
 	}
-	// The issuer is fetched from (discovery, Auth0's convention) or, with
-	// an explicit JWKS URL, names the keys' owner: plain http is refused
-	// for both alike.
-	if err := checkFetchURL(ic.Issuer); err != nil {
-		return nil, fmt.Errorf("validator: issuer: %w", err)
+	// The issuer is fetched from (discovery, Auth0's convention), so it
+	// must be an https URL. With an explicit JWKS URL it only names the
+	// keys' owner and may be any string, but a plain http URL is refused
+	// all the same: its tokens would come from an unprotected origin.
+	if ic.JWKSURL == "" || strings.HasPrefix(strings.ToLower(ic.Issuer), "http:") {
+		if err := checkFetchURL(ic.Issuer); err != nil {
+			return nil, fmt.Errorf("validator: issuer: %w", err)
+		}
 	}
 	switch {
 	case r.jwksURL != "":
