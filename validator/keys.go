@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/MicahParks/jwkset"
 )
@@ -63,8 +64,8 @@ func checkKey(k *Key) error {
 		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits {
 			return fmt.Errorf("RSA key shorter than %d bits", MinRSABits)
 		}
-		if pub.E < 3 || pub.E%2 == 0 {
-			return errors.New("RSA public exponent is not an odd number of at least 3")
+		if pub.E < 3 || pub.E%2 == 0 || pub.E > 1<<31-1 {
+			return errors.New("RSA public exponent is not an odd number from 3 to 2^31-1")
 		}
 		if hasROCAFingerprint(pub.N) {
 			return errors.New("RSA modulus has the ROCA fingerprint (CVE-2017-15361)")
@@ -237,6 +238,12 @@ func parseJWK(raw []byte) (*Key, error) {
 	}
 	if m.KTY == jwkset.KtyOKP && m.CRV != jwkset.CrvEd25519 {
 		return nil, errors.New("OKP key is not Ed25519")
+	}
+	// jwkset keeps only the low 64 bits of e, so a longer one would verify
+	// with another key than the one published. Real exponents take at most
+	// 4 octets (6 base64url characters; RFC 7518 section 6.3.1.2).
+	if m.KTY == jwkset.KtyRSA && len(strings.TrimRight(m.E, "=")) > 6 {
+		return nil, errors.New("RSA public exponent too large")
 	}
 	// SkipAll: the policy above and checkKey below do the checks that
 	// matter; jwkset's x5t check would refuse Auth0's legacy hex x5t.

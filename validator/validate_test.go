@@ -679,3 +679,31 @@ func secJSON(v any) []byte {
 	}
 	return b
 }
+
+// TestParseJWKSRefusesOversizedExponent: jwkset keeps only the low 64
+// bits of e, so e = 2^64 + 65537 would be read as 65537 and verify with a
+// key other than the published one; and crypto/rsa refuses exponents
+// above 2^31-1, so such keys could never verify anything.
+func TestParseJWKSRefusesOversizedExponent(t *testing.T) {
+	k := secKey(t, "rsa-2048.pem", "rsa-1", "RS256")
+	for _, e := range []string{
+		"AQAAAAAAAAEAAQ", // 2^64 + 65537, truncated to 65537 by jwkset
+		"AQAAAAEAAQ",     // 2^48 + 65537
+		"gAAAAQ",         // 2^31 + 1
+		"_____w",         // 2^32 - 1
+	} {
+		t.Run(e, func(t *testing.T) {
+			jwk := k.JWK()
+			jwk["e"] = e
+			set, skipped, err := validator.ParseJWKS(secJSON(map[string]any{"keys": []any{jwk}}))
+			assert.Error(t, err)
+			assert.Error(t, skipped)
+			assert.Nil(t, set)
+		})
+	}
+	jwk := k.JWK()
+	jwk["e"] = "AAEAAQ" // 65537 with a leading zero octet: still small
+	set, _, err := validator.ParseJWKS(secJSON(map[string]any{"keys": []any{jwk}}))
+	require.NoError(t, err)
+	assert.Equal(t, 1, set.Len())
+}
