@@ -902,11 +902,11 @@ func TestSecurityResourceExhaustion(t *testing.T) {
 		}
 	})
 
-	t.Run("4k garbage tokens", func(t *testing.T) {
+	t.Run("2k garbage tokens", func(t *testing.T) {
 		rng := mrand.New(mrand.NewPCG(1, 2))
 		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \t\r\n{}\":,"
 		fetches, lookups := e.iss.JWKSRequests(), e.lookups.n.Load()
-		for i := range 4000 {
+		for i := range 2000 {
 			var b strings.Builder
 			switch i % 4 {
 			case 0: // random bytes
@@ -954,7 +954,7 @@ func TestSecurityResourceExhaustion(t *testing.T) {
 
 	t.Run("flood of unknown kids costs at most one fetch", func(t *testing.T) {
 		fetches := e.iss.JWKSRequests()
-		for i := range 500 {
+		for i := range 200 {
 			tok := e.mint(validatortest.WithHeader("kid", fmt.Sprintf("rotated-%d", i)))
 			_, err := e.remote.Validate(ctx, tok)
 			secErr(t, err, validator.ErrUnknownKey, rKid, tok)
