@@ -180,13 +180,3 @@ func TestCacheConcurrentHits(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, len(tokens), f.v.CachedTokens())
 }
-
-func TestCacheConfig(t *testing.T) {
-	set, err := validator.NewKeySet(fixtureKey(t, "k1", "RS256", "rsa-2048.pem").Public())
-	require.NoError(t, err)
-	for _, cfg := range []validator.Config{{CacheSize: -1}, {CacheSize: 10, CacheTTL: -time.Second}} {
-		cfg.Issuer, cfg.Audiences, cfg.Keys = cacheIssuer, []string{"a"}, set
-		_, err := validator.New(context.Background(), cfg)
-		assert.Error(t, err)
-	}
-}

@@ -226,8 +226,11 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if v.profile != ProfileAuth0 && v.profile != ProfileRFC9068 {
 		return nil, errors.New("validator: unknown Profile")
 	}
-	if v.maxSize == 0 {
+	switch {
+	case v.maxSize == 0:
 		v.maxSize = DefaultMaxTokenSize
+	case v.maxSize < 0:
+		return nil, errors.New("validator: MaxTokenSize must not be negative")
 	}
 	if v.now == nil {
 		v.now = time.Now

@@ -1,0 +1,45 @@
+package validator_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/apiguard/apiguard/validator"
+)
+
+func TestNewRefusesUnsafeOrInvalidConfig(t *testing.T) {
+	set, err := validator.NewKeySet(fixtureKey(t, "k1", "RS256", "rsa-2048.pem").Public())
+	require.NoError(t, err)
+	valid := func() validator.Config {
+		return validator.Config{Issuer: cacheIssuer, Audiences: []string{"https://api.example.com"}, Keys: set}
+	}
+	_, err = validator.New(context.Background(), valid())
+	require.NoError(t, err, "the baseline configuration is valid")
+
+	for name, change := range map[string]func(*validator.Config){
+		"no issuer":            func(c *validator.Config) { c.Issuer = "" },
+		"no audience":          func(c *validator.Config) { c.Audiences = nil },
+		"empty audience":       func(c *validator.Config) { c.Audiences = []string{""} },
+		"alg none":             func(c *validator.Config) { c.Algorithms = []string{"none"} },
+		"symmetric alg":        func(c *validator.Config) { c.Algorithms = []string{"HS256"} },
+		"unknown alg":          func(c *validator.Config) { c.Algorithms = []string{"RS1"} },
+		"negative leeway":      func(c *validator.Config) { c.Leeway = -time.Second },
+		"leeway over a minute": func(c *validator.Config) { c.Leeway = validator.MaxLeeway + time.Second },
+		"unknown profile":      func(c *validator.Config) { c.Profile = validator.ProfileRFC9068 + 1 },
+		"negative token size":  func(c *validator.Config) { c.MaxTokenSize = -1 },
+		"negative cache size":  func(c *validator.Config) { c.CacheSize = -1 },
+		"negative cache TTL":   func(c *validator.Config) { c.CacheSize, c.CacheTTL = 10, -time.Second },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := valid()
+			change(&cfg)
+			v, err := validator.New(context.Background(), cfg)
+			assert.Error(t, err)
+			assert.Nil(t, v)
+		})
+	}
+}
