@@ -26,6 +26,7 @@ out=results/latest.txt
 go tool -n benchstat >/dev/null
 
 go test -c -o results/bench.test .
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 : > "$out"
 for i in $(seq 1 "$ROUNDS"); do
   echo "== round $i of $ROUNDS" >&2
@@ -35,6 +36,7 @@ done
 {
   echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(go version) nproc=$(nproc) rounds=$ROUNDS count=$COUNT benchtime=$BENCHTIME"
   echo "# $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //')"
+  echo "# load average (1, 5, 15 min) at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 } >> "$out"
 
 echo

@@ -45,12 +45,18 @@ type Report struct {
 	Options Options
 	Servers []string
 	RPS     map[string][]float64
-	Errors  map[string]int64 // transport errors and non-200 answers
+	// CPU is the process's CPU time per answered request in microseconds,
+	// client and server together, per round: unlike requests/s it hardly
+	// changes when other processes take CPU away.
+	CPU    map[string][]float64
+	Errors map[string]int64 // transport errors and non-200 answers
 }
 
 // Median returns the median requests per second of server name.
-func (r *Report) Median(name string) float64 {
-	s := slices.Clone(r.RPS[name])
+func (r *Report) Median(name string) float64 { return median(r.RPS[name]) }
+
+func median(s []float64) float64 {
+	s = slices.Clone(s)
 	if len(s) == 0 {
 		return 0
 	}
@@ -64,8 +70,8 @@ func (r *Report) Median(name string) float64 {
 // Print writes the report and the ratios as Markdown tables.
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "%d workers, %v per server and round, %d rounds; median requests/s\n\n", r.Options.Workers, r.Options.Duration, r.Options.Rounds)
-	fmt.Fprintln(w, "| server | requests/s (median) | rounds | errors |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintln(w, "| server | requests/s (median) | rounds | CPU us/request (median) | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, s := range r.Servers {
 		rounds := ""
 		for i, v := range r.RPS[s] {
@@ -74,7 +80,7 @@ func (r *Report) Print(w io.Writer) {
 			}
 			rounds += fmt.Sprintf("%.0f", v)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %d |\n", s, r.Median(s), rounds, r.Errors[s])
+		fmt.Fprintf(w, "| %s | %.0f | %s | %.1f | %d |\n", s, r.Median(s), rounds, median(r.CPU[s]), r.Errors[s])
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| ratio | value | target | result |")
@@ -96,6 +102,9 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "| apiguard-cached / apiguard | %.2fx | >= 2x | %s |\n", x, res)
 	} else {
 		fmt.Fprintln(w, "| apiguard-cached / apiguard | not run | >= 2x | n/a |")
+	}
+	if _, ok := ratio("apiguard-cached", "apiguard"); ok && median(r.CPU["apiguard-cached"]) > 0 {
+		fmt.Fprintf(w, "| apiguard / apiguard-cached, CPU per request | %.2fx | | info |\n", median(r.CPU["apiguard"])/median(r.CPU["apiguard-cached"]))
 	}
 	if x, ok := ratio("apiguard", "go-jwt-middleware"); ok {
 		fmt.Fprintf(w, "| apiguard / go-jwt-middleware | %.2fx | | info |\n", x)
@@ -119,7 +128,7 @@ func Run(o Options, log io.Writer) (*Report, error) {
 			s.Close()
 		}
 	}()
-	rep := &Report{Options: o, RPS: map[string][]float64{}, Errors: map[string]int64{}}
+	rep := &Report{Options: o, RPS: map[string][]float64{}, CPU: map[string][]float64{}, Errors: map[string]int64{}}
 	for _, s := range servers {
 		rep.Servers = append(rep.Servers, s.Name)
 		if o.Warmup > 0 {
@@ -130,14 +139,17 @@ func Run(o Options, log io.Writer) (*Report, error) {
 	}
 	for round := 1; round <= o.Rounds; round++ {
 		for _, s := range servers {
+			cpu0 := processCPU()
 			ok, bad, err := Load(s.URL, fx.Token, o.Workers, o.Duration, o.MaxRequests)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.Name, err)
 			}
+			cpu := float64((processCPU() - cpu0).Microseconds()) / float64(max(ok, 1))
 			rps := float64(ok) / o.Duration.Seconds()
 			rep.RPS[s.Name] = append(rep.RPS[s.Name], rps)
+			rep.CPU[s.Name] = append(rep.CPU[s.Name], cpu)
 			rep.Errors[s.Name] += bad
-			fmt.Fprintf(log, "round %d %-18s %8.0f req/s (%d errors)\n", round, s.Name, rps, bad)
+			fmt.Fprintf(log, "round %d %-18s %8.0f req/s %6.1f CPU us/req (%d errors)\n", round, s.Name, rps, cpu, bad)
 		}
 	}
 	return rep, nil

@@ -16,7 +16,7 @@
 // only ever connects to the servers it started on 127.0.0.1, and stops by
 // itself.
 //
-//	go run ./load -duration 5s -workers 8 -rounds 3
+//	go run ./load -duration 3s -workers 16 -rounds 5
 package main
 
 import (
@@ -28,10 +28,10 @@ import (
 
 func main() {
 	var o Options
-	flag.DurationVar(&o.Duration, "duration", 5*time.Second, "load time per server and round")
+	flag.DurationVar(&o.Duration, "duration", 3*time.Second, "load time per server and round")
 	flag.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured load per server before the first round")
-	flag.IntVar(&o.Workers, "workers", 8, "concurrent connections")
-	flag.IntVar(&o.Rounds, "rounds", 3, "interleaved rounds; the report uses the median")
+	flag.IntVar(&o.Workers, "workers", 16, "concurrent connections")
+	flag.IntVar(&o.Rounds, "rounds", 5, "interleaved rounds; the report uses the median")
 	flag.Int64Var(&o.MaxRequests, "max-requests", 10_000_000, "stop a run after this many requests even before -duration")
 	flag.Parse()
 	if o.Duration <= 0 || o.Duration > time.Minute || o.Workers < 1 || o.Workers > 256 || o.Rounds < 1 || o.Rounds > 20 {
