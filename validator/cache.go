@@ -15,9 +15,14 @@ import (
 // checks.
 const DefaultCacheTTL = 5 * time.Minute
 
-// cacheShards spreads entries over independently locked maps so that
+// maxCacheShards spreads entries over independently locked maps so that
 // concurrent hits do not contend on one lock.
-const cacheShards = 32
+const maxCacheShards = 32
+
+// evictScan bounds how many entries a full shard looks at for expired ones
+// before it evicts one at random, so an insert never walks a large shard
+// while holding its lock.
+const evictScan = 8
 
 // tokenCache remembers fully validated tokens. An entry is found by a
 // seeded hash of the whole token and confirmed by comparing the token
@@ -26,7 +31,7 @@ type tokenCache struct {
 	seed     maphash.Seed
 	ttl      time.Duration
 	perShard int
-	shards   [cacheShards]cacheShard
+	shards   []cacheShard
 }
 
 type cacheShard struct {
@@ -42,23 +47,27 @@ type cacheEntry struct {
 	src      KeySource
 	kid, alg string
 	key      *Key
-	// until is the earliest of the token's exp (with leeway) and the
-	// time the entry was added plus the TTL.
+	// until is the earliest of the token's exp and the time the entry
+	// was added plus the TTL.
 	until time.Time
 }
 
+// newTokenCache returns a cache of at most size entries.
 func newTokenCache(size int, ttl time.Duration) *tokenCache {
-	c := &tokenCache{seed: maphash.MakeSeed(), ttl: ttl, perShard: max(1, size/cacheShards)}
+	n := min(size, maxCacheShards)
+	c := &tokenCache{seed: maphash.MakeSeed(), ttl: ttl, perShard: size / n, shards: make([]cacheShard, n)}
 	for i := range c.shards {
 		c.shards[i].entries = make(map[uint64]*cacheEntry)
 	}
 	return c
 }
 
+func (c *tokenCache) shard(h uint64) *cacheShard { return &c.shards[h%uint64(len(c.shards))] }
+
 // get returns the cached entry for token if it is still usable at now.
 func (c *tokenCache) get(token string, now time.Time) (*cacheEntry, uint64) {
 	h := maphash.String(c.seed, token)
-	s := &c.shards[h%cacheShards]
+	s := c.shard(h)
 	s.mu.RLock()
 	e := s.entries[h]
 	s.mu.RUnlock()
@@ -74,7 +83,7 @@ func (c *tokenCache) get(token string, now time.Time) (*cacheEntry, uint64) {
 
 // drop removes e unless another entry has replaced it meanwhile.
 func (c *tokenCache) drop(h uint64, e *cacheEntry) {
-	s := &c.shards[h%cacheShards]
+	s := c.shard(h)
 	s.mu.Lock()
 	if s.entries[h] == e {
 		delete(s.entries, h)
@@ -86,26 +95,25 @@ func (c *tokenCache) put(h uint64, e *cacheEntry, now time.Time) {
 	if ttlEnd := now.Add(c.ttl); ttlEnd.Before(e.until) {
 		e.until = ttlEnd
 	}
-	s := &c.shards[h%cacheShards]
+	s := c.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.entries) >= c.perShard {
-		// Full: drop expired entries, or else one chosen by Go's
-		// randomized map iteration, so a flood of distinct tokens keeps
-		// memory bounded without bookkeeping on the hit path.
-		evicted := false
+	if _, replace := s.entries[h]; !replace && len(s.entries) >= c.perShard {
+		// Full: drop an expired entry among the first few that Go's
+		// randomized map iteration yields, or else the first of them, so
+		// a flood of distinct tokens keeps memory bounded without
+		// bookkeeping on the hit path.
+		var victim uint64
+		n := 0
 		for k, old := range s.entries {
-			if !now.Before(old.until) {
-				delete(s.entries, k)
-				evicted = true
+			if n == 0 || !now.Before(old.until) {
+				victim = k
 			}
-		}
-		if !evicted {
-			for k := range s.entries {
-				delete(s.entries, k)
+			if n++; n == evictScan || !now.Before(old.until) {
 				break
 			}
 		}
+		delete(s.entries, victim)
 	}
 	s.entries[h] = e
 }

@@ -150,14 +150,17 @@ func TestCacheAdmitsOnlyValidTokens(t *testing.T) {
 }
 
 func TestCacheIsBoundedUnderAFloodOfDistinctTokens(t *testing.T) {
-	const size = 64
-	f := newCacheFixture(t, size, time.Hour)
-	for i := range 1000 {
-		_, err := f.v.Validate(context.Background(), f.mint(time.Hour, validatortest.WithClaim("jti", fmt.Sprint(i))))
-		require.NoError(t, err)
+	for _, size := range []int{1, 5, 64} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			f := newCacheFixture(t, size, time.Hour)
+			for i := range 300 {
+				_, err := f.v.Validate(context.Background(), f.mint(time.Hour, validatortest.WithClaim("jti", fmt.Sprint(i))))
+				require.NoError(t, err)
+			}
+			assert.LessOrEqual(t, f.v.CachedTokens(), size)
+			assert.Positive(t, f.v.CachedTokens())
+		})
 	}
-	assert.LessOrEqual(t, f.v.CachedTokens(), size)
-	assert.Positive(t, f.v.CachedTokens())
 }
 
 func TestCacheConcurrentHits(t *testing.T) {
@@ -180,3 +183,36 @@ func TestCacheConcurrentHits(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, len(tokens), f.v.CachedTokens())
 }
+
+// A KeySource of the user's is not trusted to apply the key policy: the
+// validator refuses a weak key or a missing one itself.
+func TestValidateDoesNotTrustCustomKeySources(t *testing.T) {
+	weak := fixtureKey(t, "weak", "RS256", "rsa-1024-weak.pem")
+	for name, tc := range map[string]struct {
+		key  *validator.Key
+		want error
+	}{
+		"1024-bit RSA key": {weak.Public(), validator.ErrSignature},
+		"no key, no error": {nil, validator.ErrUnknownKey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v, err := validator.New(context.Background(), validator.Config{
+				Issuer:    cacheIssuer,
+				Audiences: []string{validatortest.DefaultAudience},
+				Keys:      fixedKey{tc.key},
+			})
+			require.NoError(t, err)
+			tok := &validatortest.Token{
+				Header: map[string]any{"alg": "RS256", "typ": "JWT", "kid": "weak"},
+				Claims: validatortest.DefaultClaims(cacheIssuer),
+				Key:    weak,
+			}
+			_, err = v.Validate(context.Background(), tok.Sign())
+			assert.ErrorIs(t, err, tc.want)
+		})
+	}
+}
+
+type fixedKey struct{ k *validator.Key }
+
+func (f fixedKey) Key(context.Context, string, string) (*validator.Key, error) { return f.k, nil }

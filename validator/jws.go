@@ -130,6 +130,18 @@ func unquote(v jsontext.Value) (string, error) {
 	return string(u), err
 }
 
+// isJWTMediaType reports whether cty names a JWT: "JWT" or
+// "application/jwt" (RFC 7515 section 4.1.10), in any letter case, with or
+// without media type parameters and surrounding spaces.
+func isJWTMediaType(cty string) bool {
+	mt, _, _ := strings.Cut(cty, ";")
+	mt = strings.TrimSpace(mt)
+	if len(mt) > len("application/") && strings.EqualFold(mt[:len("application/")], "application/") {
+		mt = mt[len("application/"):]
+	}
+	return strings.EqualFold(mt, "jwt")
+}
+
 // maxKidLen bounds kid: longer ones are junk and never worth a key fetch.
 const maxKidLen = 256
 
@@ -221,7 +233,7 @@ func (h *header) check() error {
 	case h.X5c:
 		return errX5c
 	// RFC 7515 section 4.1.10: a cty without "/" means "application/" + cty.
-	case strings.EqualFold(h.Cty, "JWT"), strings.EqualFold(h.Cty, "application/jwt"):
+	case isJWTMediaType(h.Cty):
 		return errNested
 	case len(h.Kid) > maxKidLen:
 		return errKidLen

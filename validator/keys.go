@@ -38,11 +38,19 @@ func (k *Key) fits(alg string) bool {
 	}
 	switch pub := k.Public.(type) {
 	case *rsa.PublicKey:
+		// The size is checked here too, because keys from a KeySource of
+		// the user's have not been through checkKey.
+		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits {
+			return false
+		}
 		switch alg {
 		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 			return true
 		}
 	case *ecdsa.PublicKey:
+		if pub == nil || pub.X == nil || pub.Y == nil {
+			return false
+		}
 		switch alg {
 		case "ES256":
 			return pub.Curve == elliptic.P256()
@@ -52,7 +60,7 @@ func (k *Key) fits(alg string) bool {
 			return pub.Curve == elliptic.P521()
 		}
 	case ed25519.PublicKey:
-		return alg == "EdDSA"
+		return alg == "EdDSA" && len(pub) == ed25519.PublicKeySize
 	}
 	return false
 }
@@ -115,6 +123,9 @@ type KeySet struct {
 func NewKeySet(keys ...*Key) (*KeySet, error) {
 	s := &KeySet{byID: make(map[string]*Key, len(keys)), ambiguous: map[string]bool{}}
 	for _, k := range keys {
+		if k == nil {
+			return nil, errors.New("validator: nil key")
+		}
 		if err := checkKey(k); err != nil {
 			return nil, fmt.Errorf("validator: key %q: %w", k.ID, err)
 		}

@@ -71,3 +71,28 @@ func TestKeysKeyfuncStaticSet(t *testing.T) {
 	assert.ErrorIs(t, err, validator.ErrUnknownKey)
 	assert.Equal(t, 0, iss.JWKSRequests())
 }
+
+// Keyfunc refuses the header parameters and typ that Validate refuses,
+// although golang-jwt itself would ignore them.
+func TestKeysKeyfuncHeaderRules(t *testing.T) {
+	t.Parallel()
+	iss := newES256Issuer(t, "k1")
+	v := newKeysValidator(t, keysConfig(iss, nil))
+	for name, tc := range map[string]struct {
+		opt  validatortest.TokenOption
+		want error
+	}{
+		"crit":             {validatortest.WithHeader("crit", []string{"exp-policy"}), validator.ErrHeader},
+		"b64":              {validatortest.WithHeader("b64", false), validator.ErrHeader},
+		"jku":              {validatortest.WithHeader("jku", "https://attacker.example/jwks"), validator.ErrHeader},
+		"x5c":              {validatortest.WithHeader("x5c", []string{"MIIB"}), validator.ErrHeader},
+		"nested JWT":       {validatortest.WithHeader("cty", "JWT"), validator.ErrHeader},
+		"ID token typ":     {validatortest.WithHeader("typ", "id+jwt"), validator.ErrTokenType},
+		"typ not a string": {validatortest.WithHeader("typ", 1), validator.ErrMalformed},
+	} {
+		_, err := jwt.Parse(iss.Mint(tc.opt), v.Keyfunc(), jwt.WithValidMethods([]string{"ES256"}))
+		assert.ErrorIs(t, err, tc.want, name)
+		_, err = v.Validate(context.Background(), iss.Mint(tc.opt))
+		assert.ErrorIs(t, err, tc.want, name+": Validate agrees")
+	}
+}

@@ -170,9 +170,12 @@ func (v *Validator) Keyfunc() jwt.Keyfunc { return v.KeyfuncCtx(context.Backgrou
 // jwkset.Storage of the policy-filtered keys, so the cache, refresh and
 // unknown-kid rules of Validate apply. A token without kid, or an issuer
 // with a custom KeySource, is served by the KeySource directly. Keyfunc
+// refuses the header parameters and typ that Validate refuses (crit, b64,
+// jku, x5u, jwk, x5c, nested JWTs, a typ outside the profile) and then
 // checks only the key: the caller must still check the claims (golang-jwt
 // checks exp, nbf and, with parser options, iss and aud), which Validate
-// does for its own callers.
+// does for its own callers. golang-jwt verifies PS256/384/512 with any salt
+// length, where Validate requires the hash length (RFC 7518 section 3.5).
 func (v *Validator) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
 	kfs := make(map[string]keyfunc.Keyfunc, len(v.sources))
 	for iss, src := range v.sources {
@@ -198,6 +201,9 @@ func (v *Validator) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
 		alg := t.Method.Alg()
 		if !slices.Contains(v.algs, alg) {
 			return nil, errAlgNotAllowed
+		}
+		if err := v.checkHeaderMap(alg, t.Header); err != nil {
+			return nil, err
 		}
 		if t.Claims == nil {
 			return nil, errIssuer
@@ -236,4 +242,43 @@ func (v *Validator) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
 		}
 		return k.Public, nil
 	}
+}
+
+// checkHeaderMap applies Validate's header rules to a header golang-jwt
+// decoded.
+func (v *Validator) checkHeaderMap(alg string, m map[string]any) error {
+	h := header{Alg: alg}
+	for name, val := range m {
+		switch name {
+		case "crit":
+			h.Crit = true
+		case "b64":
+			h.B64 = true
+		case "jku":
+			h.Jku = true
+		case "x5u":
+			h.X5u = true
+		case "jwk":
+			h.Jwk = true
+		case "x5c":
+			h.X5c = true
+		case "typ", "cty":
+			s, ok := val.(string)
+			if !ok {
+				return errHeaderJSON
+			}
+			if name == "typ" {
+				h.Typ = s
+			} else {
+				h.Cty = s
+			}
+		}
+	}
+	if err := h.check(); err != nil {
+		return err
+	}
+	if !v.profile.typOK(h.Typ) {
+		return errTyp
+	}
+	return nil
 }

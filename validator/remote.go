@@ -379,6 +379,9 @@ func (r *remoteKeys) Close() error {
 		r.mu.Unlock()
 		r.cancel()
 		r.wg.Wait()
+		// Nothing refreshes the keys any more, so MaxStaleness could
+		// not be kept: refuse to serve them.
+		r.snap.Store(nil)
 	})
 	return nil
 }

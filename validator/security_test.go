@@ -361,6 +361,8 @@ func TestSecurityKeySelection(t *testing.T) {
 		secCase{"cty jwt", signedWith(e.rsa, h("kid", "rsa-1", "cty", "jwt")), validator.ErrHeader, rHeader("nested JWT (cty)"), noLookup},
 		secCase{"cty application/jwt", signedWith(e.rsa, h("kid", "rsa-1", "cty", "application/jwt")), validator.ErrHeader, rHeader("nested JWT (cty)"), noLookup},
 		secCase{"cty Application/JWT", signedWith(e.rsa, h("kid", "rsa-1", "cty", "Application/JWT")), validator.ErrHeader, rHeader("nested JWT (cty)"), noLookup},
+		secCase{"cty application/jwt with parameters", signedWith(e.rsa, h("kid", "rsa-1", "cty", "application/jwt; charset=utf-8")), validator.ErrHeader, rHeader("nested JWT (cty)"), noLookup},
+		secCase{"cty JWT with spaces", signedWith(e.rsa, h("kid", "rsa-1", "cty", " JWT ")), validator.ErrHeader, rHeader("nested JWT (cty)"), noLookup},
 
 		// Documented: hints we ignore, with a genuine signature.
 		secCase{"x5t is a hint only: ignored", signedWith(e.rsa, h("kid", "rsa-1", "x5t", "bm90LWEtdGh1bWJwcmludA")), nil, "", lookup},

@@ -653,6 +653,7 @@ func TestNewKeySetRefusesBrokenKeys(t *testing.T) {
 		{"private key", &validator.Key{ID: "k", Public: good.Private}},
 		{"[]byte secret", &validator.Key{ID: "k", Public: []byte("secret")}},
 		{"nil", &validator.Key{ID: "k"}},
+		{"nil *Key", nil},
 		{"RSA key with alg ES256", &validator.Key{ID: "k", Algorithm: "ES256", Public: goodRSA}},
 		{"RSA key with alg HS256", &validator.Key{ID: "k", Algorithm: "HS256", Public: goodRSA}},
 		{"P-256 key with alg ES384", &validator.Key{ID: "k", Algorithm: "ES384", Public: ec}},

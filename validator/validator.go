@@ -24,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -250,8 +249,9 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 }
 
 // Validate checks token and returns its claims. The error, if any, is an
-// *Error whose class matches one of this package's sentinels; ctx bounds any
-// key fetch the token causes.
+// *Error whose class matches one of this package's sentinels. ctx bounds
+// how long the call waits for a key fetch the token causes (the fetch
+// itself goes on, for the requests that share it).
 func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims, error) {
 	if len(token) > v.maxSize {
 		return nil, errTooLarge
@@ -262,11 +262,18 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		var e *cacheEntry
 		if e, hash = v.cache.get(token, now); e != nil {
 			if v.checkTimes(e.claims, now) == nil {
-				if k, err := e.src.Key(ctx, e.kid, e.alg); err == nil && k == e.key {
+				k, err := e.src.Key(ctx, e.kid, e.alg)
+				if err == nil && k == e.key {
 					return e.claims, nil
 				}
+				if err != nil {
+					// The key left the set, or the keys are unavailable:
+					// the full path would ask again and get the same.
+					v.cache.drop(hash, e)
+					return nil, err
+				}
 			}
-			// Expired, or the key left the set: validate in full, which
+			// Expired, or the key was replaced: validate in full, which
 			// gives the precise error or caches the token afresh.
 			v.cache.drop(hash, e)
 		}
@@ -307,6 +314,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err != nil {
 		return nil, err
 	}
+	if k == nil {
+		return nil, errKid // a KeySource of the user's that found nothing
+	}
 	// The signature is checked before the claims' values, so that a forged
 	// token is reported as forged even when it is also expired.
 	if err := t.verify(k); err != nil {
@@ -318,7 +328,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err := v.checkClaims(c); err != nil {
 		return nil, err
 	}
-	if v.cache != nil {
+	if v.cache != nil && now.Before(c.ExpiresAt) {
 		v.cache.put(hash, &cacheEntry{
 			token: token, claims: c, src: src, kid: h.Kid, alg: h.Alg, key: k, until: c.ExpiresAt,
 		}, now)
@@ -381,12 +391,13 @@ var (
 
 // Close stops the background key refreshes and any key fetch in progress,
 // and waits for them to end, so no goroutine outlives it. The Validator
-// must not be used afterwards. Calling Close again does nothing.
+// must not be used afterwards. Calling Close again does nothing. Key
+// sources given in the Config are the caller's to close.
 func (v *Validator) Close() error {
 	var errs []error
 	for _, s := range v.sources {
-		if c, ok := s.(io.Closer); ok {
-			errs = append(errs, c.Close())
+		if r, ok := s.(*remoteKeys); ok {
+			errs = append(errs, r.Close())
 		}
 	}
 	return errors.Join(errs...)
