@@ -25,6 +25,7 @@ type Option func(*config)
 type config struct {
 	settings
 	credentialsOptional bool
+	corsPreflight       bool
 	queryParam          string
 	exclusions          []func(*http.Request) bool
 }
@@ -42,6 +43,17 @@ func WithRealm(realm string) Option {
 // invalid.
 func WithCredentialsOptional() Option {
 	return func(c *config) { c.credentialsOptional = true }
+}
+
+// WithCORSPreflight lets CORS preflight requests (OPTIONS with Origin and
+// Access-Control-Request-Method, which browsers send without credentials)
+// through unauthenticated, for a CORS handler mounted after the
+// middleware. It is off by default because whatever answers OPTIONS after
+// the middleware then runs without claims: a handler routed by path alone
+// would serve an anonymous preflight. Mounting the CORS handler in front of
+// the middleware needs no option.
+func WithCORSPreflight() Option {
+	return func(c *config) { c.corsPreflight = true }
 }
 
 // WithQueryToken also accepts the token in the URI query parameter param,
@@ -97,9 +109,8 @@ func WithOnReject(hook func(r *http.Request, f *Failure)) Option {
 // Requests without bearer credentials get a 401 with a bare challenge,
 // malformed credentials a 400 invalid_request, a token v rejects a 401
 // invalid_token, and a v that cannot load its keys a 503: see [WriteError].
-// CORS preflight requests (OPTIONS with Origin and
-// Access-Control-Request-Method, which never carry credentials) pass
-// through unauthenticated.
+// CORS preflight requests are authenticated like any other unless
+// [WithCORSPreflight] lets them through.
 func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("middleware: New with a nil TokenValidator")
@@ -145,7 +156,7 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isPreflight(r) || h.excluded(r) {
+	if (h.corsPreflight && isPreflight(r)) || h.excluded(r) {
 		h.next.ServeHTTP(w, r)
 		return
 	}

@@ -54,6 +54,7 @@ func TestAnswers(t *testing.T) {
 		"default":     serve(t, v, whoami),
 		"query":       serve(t, v, whoami, middleware.WithQueryToken("")),
 		"optional":    serve(t, v, whoami, middleware.WithCredentialsOptional()),
+		"cors":        serve(t, v, whoami, middleware.WithCORSPreflight()),
 		"unavailable": serve(t, unavailableValidator(t, iss), whoami),
 		"excluded": serve(t, v, whoami, middleware.WithExclusion(func(r *http.Request) bool {
 			return r.URL.Path == "/healthz"
@@ -125,6 +126,8 @@ func TestAnswers(t *testing.T) {
 		{name: "query token, not enabled", path: "/?access_token=" + good, token: good, status: 401, www: bare, body: body401},
 		{name: "header and query token, query not enabled", path: "/?access_token=" + good, auth: []string{"Bearer " + good}, token: good, status: 200, body: "auth0|test-user"},
 		{name: "query token", server: "query", path: "/?a=1&access_token=" + good + "&b=2", token: good, status: 200, body: "auth0|test-user"},
+		{name: "query token, name percent-encoded", server: "query", path: "/?access%5Ftoken=" + good, token: good, status: 200, body: "auth0|test-user"},
+		{name: "header and query token, name percent-encoded", server: "query", path: "/?access%5ftoken=" + good, auth: []string{"Bearer " + good}, token: good, status: 400, www: irMethods, body: irMethodsBody},
 		{name: "query token with Basic header", server: "query", path: "/?access_token=" + good, auth: []string{"Basic dXNlcjpwYXNz"}, token: good, status: 200, body: "auth0|test-user"},
 		{name: "header and query token", server: "query", path: "/?access_token=" + good, auth: []string{"Bearer " + good}, token: good, status: 400, www: irMethods, body: irMethodsBody},
 		{name: "query token repeated", server: "query", path: "/?access_token=" + good + "&access_token=" + good, token: good, status: 400, www: irRepeat, body: irRepeatBody},
@@ -141,8 +144,11 @@ func TestAnswers(t *testing.T) {
 		{name: "optional, malformed", server: "optional", auth: []string{"Bearer"}, status: 400, www: irEmpty, body: irEmptyBody},
 
 		// CORS preflight and exclusions.
-		{name: "CORS preflight", method: http.MethodOptions, header: http.Header{
+		{name: "CORS preflight, by default", method: http.MethodOptions, header: http.Header{
+			"Origin": {"https://app.example.com"}, "Access-Control-Request-Method": {"GET"}}, status: 401, www: bare, body: body401},
+		{name: "CORS preflight, WithCORSPreflight", server: "cors", method: http.MethodOptions, header: http.Header{
 			"Origin": {"https://app.example.com"}, "Access-Control-Request-Method": {"GET"}}, status: 200, body: "anonymous"},
+		{name: "OPTIONS without preflight headers, WithCORSPreflight", server: "cors", method: http.MethodOptions, status: 401, www: bare, body: body401},
 		{name: "OPTIONS without preflight headers", method: http.MethodOptions, status: 401, www: bare, body: body401},
 		{name: "OPTIONS with a token", method: http.MethodOptions, auth: []string{"Bearer " + good}, token: good, status: 200, body: "auth0|test-user"},
 		{name: "excluded path", server: "excluded", path: "/healthz", status: 200, body: "anonymous"},

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/apiguard/apiguard/claims"
@@ -51,7 +52,7 @@ var (
 // of scopes (the scope claim), and otherwise answers 403 insufficient_scope
 // with scope="<scopes, space-separated>".
 func RequireScope(scopes ...string) func(http.Handler) http.Handler {
-	mustScopes("RequireScope", scopes)
+	scopes = mustScopes("RequireScope", scopes)
 	return guard(func(_ *http.Request, c *claims.Claims) bool { return c.HasAllScopes(scopes...) },
 		scopeFailure("the token lacks a required scope", scopes, ErrScope))
 }
@@ -60,7 +61,7 @@ func RequireScope(scopes ...string) func(http.Handler) http.Handler {
 // least one of scopes, and otherwise answers 403 insufficient_scope with
 // scope="<scopes, space-separated>".
 func RequireAnyScope(scopes ...string) func(http.Handler) http.Handler {
-	mustScopes("RequireAnyScope", scopes)
+	scopes = mustScopes("RequireAnyScope", scopes)
 	return guard(func(_ *http.Request, c *claims.Claims) bool { return c.HasAnyScope(scopes...) },
 		scopeFailure("the token has none of the accepted scopes", scopes, ErrScope))
 }
@@ -70,7 +71,7 @@ func RequireAnyScope(scopes ...string) func(http.Handler) http.Handler {
 // 403 insufficient_scope with scope="<permissions, space-separated>":
 // Auth0 permissions are scope values of the API.
 func RequirePermission(permissions ...string) func(http.Handler) http.Handler {
-	mustScopes("RequirePermission", permissions)
+	permissions = mustScopes("RequirePermission", permissions)
 	return guard(func(_ *http.Request, c *claims.Claims) bool {
 		for _, p := range permissions {
 			if !c.HasPermission(p) {
@@ -167,9 +168,9 @@ func scopeFailure(desc string, scopes []string, class error) middleware.Failure 
 	}
 }
 
-// mustScopes panics unless scopes holds at least one scope-token
+// mustScopes returns a copy of scopes, and panics unless it holds at least one scope-token
 // (RFC 6749 section 3.3: 1*NQCHAR, so no spaces, '"' or '\').
-func mustScopes(fn string, scopes []string) {
+func mustScopes(fn string, scopes []string) []string {
 	if len(scopes) == 0 {
 		panic("scopes: " + fn + " needs at least one value")
 	}
@@ -183,4 +184,5 @@ func mustScopes(fn string, scopes []string) {
 			}
 		}
 	}
+	return slices.Clone(scopes) // the caller may reuse its slice
 }

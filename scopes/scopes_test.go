@@ -281,3 +281,19 @@ func TestConstructorsPanic(t *testing.T) {
 		assert.Panics(t, f, name)
 	}
 }
+
+// A guard keeps its own copy of the scopes it was given: reusing the
+// slice afterwards changes nothing.
+func TestGuardsCopyTheirArguments(t *testing.T) {
+	t.Parallel()
+	iss, v := fixture(t)
+	required := []string{"admin:all"}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	srv := httptest.NewServer(middleware.New(v)(scopes.RequireScope(required...)(ok)))
+	t.Cleanup(srv.Close)
+	required[0] = "read:contacts"
+
+	status, h, _ := get(t, http.MethodGet, srv.URL, iss.Mint(validatortest.WithScope("read:contacts")))
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, h.Get("WWW-Authenticate"), `scope="admin:all"`)
+}
