@@ -1,16 +1,16 @@
 package claims
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/apiguard/apiguard/internal/strictjson"
 )
 
 // registered lists the claims that have a field in Claims. A member whose
@@ -40,15 +40,6 @@ type parseError struct{ reason string }
 func (e *parseError) Error() string { return "claims: invalid claims set: " + e.reason }
 func (e *parseError) Unwrap() error { return ErrInvalid }
 
-// decoder is a reusable jsontext.Decoder reading from a bytes.Buffer, which
-// jsontext parses in place: raw values it returns alias the input.
-type decoder struct {
-	buf bytes.Buffer
-	dec jsontext.Decoder
-}
-
-var decoders = sync.Pool{New: func() any { return new(decoder) }}
-
 // Parse decodes a JWT claims set strictly: it must be one JSON object in
 // valid UTF-8 with unique member names, registered claims must have their
 // registered types (numeric dates are JSON numbers from 0 to the year 9999;
@@ -62,13 +53,9 @@ var decoders = sync.Pool{New: func() any { return new(decoder) }}
 // Parse does not validate anything about the token: use the validator
 // package for that.
 func Parse(data []byte) (*Claims, error) {
-	d := decoders.Get().(*decoder)
-	d.buf = *bytes.NewBuffer(data)
-	d.dec.Reset(&d.buf)
-	c, err := decode(&d.dec)
-	d.buf = bytes.Buffer{}
-	d.dec.Reset(&d.buf)
-	decoders.Put(d)
+	d := strictjson.NewDecoder(data)
+	c, err := decode(&d.Decoder)
+	d.Release()
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -110,7 +97,9 @@ func decode(dec *jsontext.Decoder) (*Claims, error) {
 // member decodes the value of the member whose raw (quoted) name is raw.
 func (c *Claims) member(dec *jsontext.Decoder, raw jsontext.Value) error {
 	var err error
-	switch string(unquoted(raw)) {
+	// Names with escapes are never registered ones in their plain spelling:
+	// addCustom unquotes them and refuses case variants.
+	switch string(strictjson.Plain(raw)) {
 	case "iss":
 		c.Issuer, err = readString(dec)
 	case "sub":
@@ -151,14 +140,12 @@ func (c *Claims) member(dec *jsontext.Decoder, raw jsontext.Value) error {
 }
 
 func (c *Claims) addCustom(dec *jsontext.Decoder, raw jsontext.Value) error {
-	name, err := unquote(raw)
+	name, err := strictjson.Unquote(raw)
 	if err != nil {
 		return err
 	}
-	for _, r := range registered {
-		if strings.EqualFold(name, r) {
-			return errCaseVariant
-		}
+	if strictjson.FoldsToAny(name, registered[:]) {
+		return errCaseVariant
 	}
 	v, err := dec.ReadValue()
 	if err != nil {
@@ -169,25 +156,6 @@ func (c *Claims) addCustom(dec *jsontext.Decoder, raw jsontext.Value) error {
 	}
 	c.custom[name] = v
 	return nil
-}
-
-// unquoted returns the bytes inside a quoted JSON string that has no
-// escapes, or nil when it has some: those names are never registered ones
-// in their plain spelling, and addCustom unquotes them properly.
-func unquoted(raw jsontext.Value) []byte {
-	s := raw[1 : len(raw)-1]
-	if bytes.IndexByte(s, '\\') >= 0 {
-		return nil
-	}
-	return s
-}
-
-func unquote(raw jsontext.Value) (string, error) {
-	if s := unquoted(raw); s != nil {
-		return string(s), nil
-	}
-	b, err := jsontext.AppendUnquote(nil, raw)
-	return string(b), err
 }
 
 func readString(dec *jsontext.Decoder) (string, error) {
@@ -201,7 +169,7 @@ func readString(dec *jsontext.Decoder) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return unquote(raw)
+	return strictjson.Unquote(raw)
 }
 
 // readStrings reads an array of strings, or a lone string when single is

@@ -1,16 +1,16 @@
 package validator
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/rsa"
 	"encoding/base64"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/apiguard/apiguard/internal/strictjson"
 )
 
 // b64 decodes unpadded base64url and refuses non-zero trailing bits, so
@@ -30,26 +30,13 @@ type header struct {
 // refused like those of registered claims.
 var headerNames = [...]string{"alg", "typ", "kid", "cty", "crit", "b64", "jku", "x5u", "jwk", "x5c"}
 
-// decoder is a reusable jsontext.Decoder reading from a bytes.Buffer, which
-// jsontext parses in place.
-type decoder struct {
-	buf bytes.Buffer
-	dec jsontext.Decoder
-}
-
-var decoders = sync.Pool{New: func() any { return new(decoder) }}
-
 // decodeHeader decodes a JOSE header strictly: one JSON object in valid
 // UTF-8 with unique member names, the string parameters as strings, no
 // case variants of the parameters read here.
 func decodeHeader(data []byte, h *header) error {
-	d := decoders.Get().(*decoder)
-	d.buf = *bytes.NewBuffer(data)
-	d.dec.Reset(&d.buf)
-	err := h.decode(&d.dec)
-	d.buf = bytes.Buffer{}
-	d.dec.Reset(&d.buf)
-	decoders.Put(d)
+	d := strictjson.NewDecoder(data)
+	err := h.decode(&d.Decoder)
+	d.Release()
 	return err
 }
 
@@ -88,14 +75,9 @@ func (h *header) decode(dec *jsontext.Decoder) error {
 		case `"x5c"`:
 			h.X5c = true
 		default:
-			n, err := jsontext.AppendUnquote(nil, name)
-			if err != nil {
+			n, err := strictjson.Unquote(name)
+			if err != nil || strictjson.FoldsToAny(n, headerNames[:]) {
 				return errHeaderJSON
-			}
-			for _, known := range headerNames {
-				if strings.EqualFold(string(n), known) {
-					return errHeaderJSON
-				}
 			}
 		}
 		v, err := dec.ReadValue()
@@ -106,7 +88,7 @@ func (h *header) decode(dec *jsontext.Decoder) error {
 			if v.Kind() != '"' {
 				return errHeaderJSON
 			}
-			if *str, err = unquote(v); err != nil {
+			if *str, err = strictjson.Unquote(v); err != nil {
 				return errHeaderJSON
 			}
 		}
@@ -118,16 +100,6 @@ func (h *header) decode(dec *jsontext.Decoder) error {
 		return errHeaderJSON
 	}
 	return nil
-}
-
-// unquote returns the value of a JSON string that the decoder validated,
-// copying it once when it has no escapes.
-func unquote(v jsontext.Value) (string, error) {
-	if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') < 0 {
-		return string(s), nil
-	}
-	u, err := jsontext.AppendUnquote(nil, v)
-	return string(u), err
 }
 
 // isJWTMediaType reports whether cty names a JWT: "JWT" or
@@ -299,15 +271,9 @@ func (t *jws) verify(k *Key) error {
 // a string, or the payload is not a JSON object: the full parse then
 // reports why. The string may alias payload.
 func peekIssuer(payload []byte) (iss []byte, ok bool) {
-	d := decoders.Get().(*decoder)
-	defer func() {
-		d.buf = bytes.Buffer{}
-		d.dec.Reset(&d.buf)
-		decoders.Put(d)
-	}()
-	d.buf = *bytes.NewBuffer(payload)
-	dec := &d.dec
-	dec.Reset(&d.buf)
+	d := strictjson.NewDecoder(payload)
+	defer d.Release()
+	dec := &d.Decoder
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, false
 	}
@@ -326,7 +292,7 @@ func peekIssuer(payload []byte) (iss []byte, ok bool) {
 		if err != nil || v.Kind() != '"' {
 			return nil, false
 		}
-		if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') < 0 {
+		if s := strictjson.Plain(v); s != nil {
 			return s, true
 		}
 		u, err := jsontext.AppendUnquote(nil, v)

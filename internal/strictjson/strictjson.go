@@ -1,0 +1,73 @@
+// Package strictjson holds the pieces of strict, allocation-light JSON
+// decoding that the claims and validator packages share: pooled jsontext
+// decoders that parse in place, string unquoting, and the letter-case
+// variant check for member names.
+//
+// jsontext's defaults are the strict ones these packages rely on: duplicate
+// member names and invalid UTF-8 (lone surrogates included) are errors.
+package strictjson
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Decoder is a jsontext.Decoder reading from a bytes.Buffer, which jsontext
+// parses in place: the raw values it returns alias the input.
+type Decoder struct {
+	jsontext.Decoder
+	buf bytes.Buffer
+}
+
+var pool = sync.Pool{New: func() any { return new(Decoder) }}
+
+// NewDecoder returns a pooled decoder over data. Call Release when done;
+// values read from it stay valid, since they alias data.
+func NewDecoder(data []byte) *Decoder {
+	d := pool.Get().(*Decoder)
+	d.buf = *bytes.NewBuffer(data)
+	d.Reset(&d.buf)
+	return d
+}
+
+// Release returns d to the pool, without keeping a reference to its input.
+func (d *Decoder) Release() {
+	d.buf = bytes.Buffer{}
+	d.Reset(&d.buf)
+	pool.Put(d)
+}
+
+// Plain returns the bytes inside a JSON string the decoder validated, or
+// nil when it has escapes (and so needs Unquote).
+func Plain(v jsontext.Value) []byte {
+	s := v[1 : len(v)-1]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return nil
+	}
+	return s
+}
+
+// Unquote returns the value of a JSON string the decoder validated,
+// copying it once when it has no escapes.
+func Unquote(v jsontext.Value) (string, error) {
+	if s := Plain(v); s != nil {
+		return string(s), nil
+	}
+	u, err := jsontext.AppendUnquote(nil, v)
+	return string(u), err
+}
+
+// FoldsToAny reports whether name equals one of names when letter case is
+// ignored. Other JSON parsers (encoding/json among them) match member
+// names that way, so such a name must not be taken for another member.
+func FoldsToAny(name string, names []string) bool {
+	for _, n := range names {
+		if strings.EqualFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
