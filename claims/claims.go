@@ -153,13 +153,16 @@ func (c *Claims) DecodeCustom(v any) error {
 // ClaimError reports which claim failed and why. It unwraps to [ErrMissing],
 // [ErrType] or [ErrInvalid].
 type ClaimError struct {
-	Name string // the claim's name; for DecodeCustom, a JSON pointer to it
-	Err  error
+	// Name is the claim's name; for DecodeCustom, a JSON pointer to it.
+	Name string
+	// Err is the class: ErrMissing, ErrType or ErrInvalid.
+	Err error
 
 	typ  string
 	kind jsontext.Kind
 }
 
+// Error says which claim failed and how, without its value.
 func (e *ClaimError) Error() string {
 	switch {
 	case e.Err == ErrType && e.kind != 0:

@@ -56,6 +56,8 @@ type Error struct {
 	Err error
 }
 
+// Error returns the class and the reason, e.g. "token expired: exp is in
+// the past".
 func (e *Error) Error() string {
 	if e.Reason == "" {
 		return e.Class.Error()

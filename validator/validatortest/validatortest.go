@@ -42,9 +42,9 @@ const DefaultAudience = "https://api.example.com"
 
 // Key is a signing key with its kid and alg.
 type Key struct {
-	ID        string
-	Algorithm string
-	Private   crypto.Signer
+	ID        string        // kid
+	Algorithm string        // alg, e.g. "RS256"
+	Private   crypto.Signer // *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey
 }
 
 // Public returns the key as the validator sees it.
@@ -345,7 +345,9 @@ func (i *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 
 // Token is a token under construction; options change it before signing.
 type Token struct {
+	// Header is the JOSE header, encoded as given.
 	Header map[string]any
+	// Claims is the claims set, encoded as given.
 	Claims map[string]any
 	// Key signs the token; nil leaves the signature empty.
 	Key *Key
