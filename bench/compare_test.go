@@ -357,8 +357,11 @@ func BenchmarkReject(b *testing.B) {
 		token string
 		class error
 	}{
-		// The payload segment holds a character outside base64url.
+		// The payload segment holds a character outside base64url: the
+		// latest a malformed token can be noticed before signature work.
 		{"malformed", h + "." + p[:100] + "*" + p[101:] + "." + sig, validator.ErrMalformed},
+		{"malformed-segments", h + "." + p, validator.ErrMalformed},
+		{"malformed-header", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256",`)) + "." + p + "." + sig, validator.ErrMalformed},
 		{"alg-none", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + p + ".", validator.ErrAlgorithm},
 		{"typ", fx.Sign(typ, nil), validator.ErrTokenType},
 		{"oversized", fx.Sign(nil, big), validator.ErrMalformed},
