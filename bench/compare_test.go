@@ -325,6 +325,7 @@ type countingKeys struct {
 	n atomic.Int64
 }
 
+// Key counts the lookup and delegates it.
 func (c *countingKeys) Key(ctx context.Context, kid, alg string) (*validator.Key, error) {
 	c.n.Add(1)
 	return c.KeySource.Key(ctx, kid, alg)

@@ -27,6 +27,7 @@ func extraImpls(b *testing.B, fx *fixture.Fixture) []impl {
 // trip through the middleware measures the middleware alone.
 type stubValidator struct{ c *claims.Claims }
 
+// Validate returns the stub's claims.
 func (s stubValidator) Validate(context.Context, string) (*claims.Claims, error) { return s.c, nil }
 
 // apiguardGlue is apiguard's middleware around stubValidator, serving the

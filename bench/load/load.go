@@ -35,7 +35,7 @@ type Options struct {
 
 // Server is one server under test.
 type Server struct {
-	Name string
+	Name string // apiguard, apiguard-cached or go-jwt-middleware
 	URL  string // http://127.0.0.1:PORT
 	srv  *httptest.Server
 }
