@@ -54,7 +54,11 @@ func (e *parseError) Unwrap() error { return ErrInvalid }
 // package for that.
 func Parse(data []byte) (*Claims, error) {
 	d := strictjson.NewDecoder(data)
-	c, err := decode(&d.Decoder)
+	// One copy of the input as a string: every string claim without
+	// escapes is a substring of it, so a claims set costs one allocation
+	// for all its strings.
+	p := parser{dec: &d.Decoder, src: string(data)}
+	c, err := p.claims()
 	d.Release()
 	if err != nil {
 		return nil, classify(err)
@@ -62,7 +66,14 @@ func Parse(data []byte) (*Claims, error) {
 	return c, nil
 }
 
-func decode(dec *jsontext.Decoder) (*Claims, error) {
+// parser decodes one claims set.
+type parser struct {
+	dec *jsontext.Decoder
+	src string // the input
+}
+
+func (p *parser) claims() (*Claims, error) {
+	dec := p.dec
 	if dec.PeekKind() != '{' {
 		if _, err := dec.ReadValue(); err != nil {
 			return nil, err
@@ -78,7 +89,7 @@ func decode(dec *jsontext.Decoder) (*Claims, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.member(dec, name); err != nil {
+		if err := p.member(c, name, dec.InputOffset()); err != nil {
 			return nil, err
 		}
 	}
@@ -94,60 +105,61 @@ func decode(dec *jsontext.Decoder) (*Claims, error) {
 	return c, nil
 }
 
-// member decodes the value of the member whose raw (quoted) name is raw.
-func (c *Claims) member(dec *jsontext.Decoder, raw jsontext.Value) error {
+// member decodes the value of the member whose raw (quoted) name is raw,
+// which ends at offset end of the input.
+func (p *parser) member(c *Claims, raw jsontext.Value, end int64) error {
 	var err error
 	// Names with escapes are never registered ones in their plain spelling:
 	// addCustom unquotes them and refuses case variants.
 	switch string(strictjson.Plain(raw)) {
 	case "iss":
-		c.Issuer, err = readString(dec)
+		c.Issuer, err = p.readString()
 	case "sub":
-		c.Subject, err = readString(dec)
+		c.Subject, err = p.readString()
 	case "aud":
-		c.Audience, err = readStrings(dec, true)
+		c.Audience, err = p.readStrings(true)
 		if err == errWrongType {
 			err = errAudienceType
 		}
 	case "exp":
-		c.ExpiresAt, err = readDate(dec)
+		c.ExpiresAt, err = readDate(p.dec)
 	case "nbf":
-		c.NotBefore, err = readDate(dec)
+		c.NotBefore, err = readDate(p.dec)
 	case "iat":
-		c.IssuedAt, err = readDate(dec)
+		c.IssuedAt, err = readDate(p.dec)
 	case "jti":
-		c.ID, err = readString(dec)
+		c.ID, err = p.readString()
 	case "azp":
-		c.AuthorizedParty, err = readString(dec)
+		c.AuthorizedParty, err = p.readString()
 	case "client_id":
-		c.ClientID, err = readString(dec)
+		c.ClientID, err = p.readString()
 	case "scope":
 		var s string
-		s, err = readString(dec)
+		s, err = p.readString()
 		c.Scopes = splitScope(s)
 	case "permissions":
-		c.Permissions, err = readStrings(dec, false)
+		c.Permissions, err = p.readStrings(false)
 	case "org_id":
-		c.OrgID, err = readString(dec)
+		c.OrgID, err = p.readString()
 	case "org_name":
-		c.OrgName, err = readString(dec)
+		c.OrgName, err = p.readString()
 	case "gty":
-		c.GrantType, err = readString(dec)
+		c.GrantType, err = p.readString()
 	default:
-		return c.addCustom(dec, raw)
+		return p.addCustom(c, raw, end)
 	}
 	return err
 }
 
-func (c *Claims) addCustom(dec *jsontext.Decoder, raw jsontext.Value) error {
-	name, err := strictjson.Unquote(raw)
+func (p *parser) addCustom(c *Claims, raw jsontext.Value, end int64) error {
+	name, err := p.string(raw, end)
 	if err != nil {
 		return err
 	}
 	if strictjson.FoldsToAny(name, registered[:]) {
 		return errCaseVariant
 	}
-	v, err := dec.ReadValue()
+	v, err := p.dec.ReadValue()
 	if err != nil {
 		return err
 	}
@@ -158,27 +170,38 @@ func (c *Claims) addCustom(dec *jsontext.Decoder, raw jsontext.Value) error {
 	return nil
 }
 
-func readString(dec *jsontext.Decoder) (string, error) {
-	if dec.PeekKind() != '"' {
-		if _, err := dec.ReadValue(); err != nil {
+// string returns the value of the JSON string raw, which the decoder
+// validated and which ends at offset end of the input: a substring of the
+// input when it has no escapes.
+func (p *parser) string(raw jsontext.Value, end int64) (string, error) {
+	if strictjson.Plain(raw) == nil {
+		return strictjson.Unquote(raw)
+	}
+	return p.src[int(end)-len(raw)+1 : int(end)-1], nil
+}
+
+func (p *parser) readString() (string, error) {
+	if p.dec.PeekKind() != '"' {
+		if _, err := p.dec.ReadValue(); err != nil {
 			return "", err
 		}
 		return "", errWrongType
 	}
-	raw, err := dec.ReadValue()
+	raw, err := p.dec.ReadValue()
 	if err != nil {
 		return "", err
 	}
-	return strictjson.Unquote(raw)
+	return p.string(raw, p.dec.InputOffset())
 }
 
 // readStrings reads an array of strings, or a lone string when single is
 // set (aud may be either, RFC 7519 section 4.1.3).
-func readStrings(dec *jsontext.Decoder, single bool) ([]string, error) {
+func (p *parser) readStrings(single bool) ([]string, error) {
+	dec := p.dec
 	switch dec.PeekKind() {
 	case '"':
 		if single {
-			s, err := readString(dec)
+			s, err := p.readString()
 			return []string{s}, err
 		}
 	case '[':
@@ -187,7 +210,7 @@ func readStrings(dec *jsontext.Decoder, single bool) ([]string, error) {
 		}
 		out := make([]string, 0, 4)
 		for dec.PeekKind() != ']' {
-			s, err := readString(dec)
+			s, err := p.readString()
 			if err != nil {
 				return nil, err
 			}

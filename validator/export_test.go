@@ -8,3 +8,12 @@ func (v *Validator) CachedTokens() int {
 	}
 	return v.cache.len()
 }
+
+// decodeBody decodes payload and signature in one step, for the tests of
+// the JWS layer.
+func (t *jws) decodeBody() error {
+	if err := t.decodePayload(); err != nil {
+		return err
+	}
+	return t.decodeSignature()
+}

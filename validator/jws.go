@@ -26,6 +26,17 @@ type header struct {
 	Crit, B64, Jku, X5u, Jwk, X5c bool
 }
 
+// commonValues are the alg and typ values of nearly every token, by their
+// JSON text, so that decoding them allocates nothing.
+var commonValues = func() map[string]string {
+	m := make(map[string]string)
+	for _, v := range []string{"JWT", "at+jwt", "application/at+jwt",
+		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
+		m[`"`+v+`"`] = v
+	}
+	return m
+}()
+
 // headerNames are the members read above; case variants of them are
 // refused like those of registered claims.
 var headerNames = [...]string{"alg", "typ", "kid", "cty", "crit", "b64", "jku", "x5u", "jwk", "x5c"}
@@ -88,7 +99,9 @@ func (h *header) decode(dec *jsontext.Decoder) error {
 			if v.Kind() != '"' {
 				return errHeaderJSON
 			}
-			if *str, err = strictjson.Unquote(v); err != nil {
+			if known, ok := commonValues[string(v)]; ok {
+				*str = known
+			} else if *str, err = strictjson.Unquote(v); err != nil {
 				return errHeaderJSON
 			}
 		}
@@ -124,14 +137,15 @@ type jws struct {
 	payload      []byte
 	signature    []byte
 
-	src        []byte // the token's bytes
+	token      string
 	dot1, dot2 int
 	buf        []byte // room for the decoded payload and signature
 }
 
 // parseJWS checks the compact serialization and decodes the header. The
-// payload and signature wait for decodeBody, so that tokens refused for
-// their header cost little. It does no crypto and no key lookup.
+// payload and the signature wait for decodePayload and decodeSignature, so
+// that tokens refused for their header or issuer cost little. It does no
+// crypto and no key lookup.
 func parseJWS(token string, maxSize int) (*jws, error) {
 	if len(token) > maxSize {
 		return nil, errTooLarge
@@ -156,10 +170,11 @@ func parseJWS(token string, maxSize int) (*jws, error) {
 	if dot1 == 0 || dot2 == dot1+1 {
 		return nil, errSegments
 	}
-	t := &jws{signingInput: token[:dot2], src: []byte(token), dot1: dot1, dot2: dot2}
-	// One buffer for the three decoded segments.
+	t := &jws{signingInput: token[:dot2], token: token, dot1: dot1, dot2: dot2}
+	// One buffer for the three decoded segments. The []byte conversions
+	// below are only read, so the compiler does not copy the token.
 	t.buf = make([]byte, b64.DecodedLen(dot1)+b64.DecodedLen(len(token)-dot1))
-	hn, err := b64.Decode(t.buf, t.src[:dot1])
+	hn, err := b64.Decode(t.buf, []byte(token[:dot1]))
 	if err != nil {
 		return nil, errEncoding
 	}
@@ -170,18 +185,23 @@ func parseJWS(token string, maxSize int) (*jws, error) {
 	return t, nil
 }
 
-// decodeBody decodes the payload and the signature.
-func (t *jws) decodeBody() error {
-	pn, err := b64.Decode(t.buf, t.src[t.dot1+1:t.dot2])
+// decodePayload decodes the payload.
+func (t *jws) decodePayload() error {
+	n, err := b64.Decode(t.buf, []byte(t.token[t.dot1+1:t.dot2]))
 	if err != nil {
 		return errEncoding
 	}
-	sn, err := b64.Decode(t.buf[pn:], t.src[t.dot2+1:])
+	t.payload, t.buf = t.buf[:n:n], t.buf[n:]
+	return nil
+}
+
+// decodeSignature decodes the signature, after decodePayload.
+func (t *jws) decodeSignature() error {
+	n, err := b64.Decode(t.buf, []byte(t.token[t.dot2+1:]))
 	if err != nil {
 		return errEncoding
 	}
-	t.payload = t.buf[:pn:pn]
-	t.signature = t.buf[pn : pn+sn : pn+sn]
+	t.signature = t.buf[:n:n]
 	return nil
 }
 
@@ -271,7 +291,7 @@ func (t *jws) verify(k *Key) error {
 // a string, or the payload is not a JSON object: the full parse then
 // reports why. The string may alias payload.
 func peekIssuer(payload []byte) (iss []byte, ok bool) {
-	d := strictjson.NewDecoder(payload)
+	d := strictjson.NewScanner(payload)
 	defer d.Release()
 	dec := &d.Decoder
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {

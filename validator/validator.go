@@ -292,7 +292,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if !v.profile.typOK(h.Typ) {
 		return nil, errTyp
 	}
-	if err := t.decodeBody(); err != nil {
+	if err := t.decodePayload(); err != nil {
 		return nil, err
 	}
 	// The issuer picks the key set: an unknown one is refused before the
@@ -301,6 +301,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		if _, known := v.sources[string(iss)]; !known {
 			return nil, errIssuer
 		}
+	}
+	if err := t.decodeSignature(); err != nil {
+		return nil, err
 	}
 	c, err := claims.Parse(t.payload)
 	if err != nil {
