@@ -33,19 +33,6 @@ func NewDecoder(data []byte) *Decoder {
 	return d
 }
 
-// allowDuplicates is the option of NewScanner, built once.
-var allowDuplicates = []jsontext.Options{jsontext.AllowDuplicateNames(true)}
-
-// NewScanner is NewDecoder without the duplicate-name check, for a quick
-// look at one member before a strict decode of the whole input: it does
-// not track the names it skips.
-func NewScanner(data []byte) *Decoder {
-	d := pool.Get().(*Decoder)
-	d.buf = *bytes.NewBuffer(data)
-	d.Reset(&d.buf, allowDuplicates...)
-	return d
-}
-
 // Release returns d to the pool, without keeping a reference to its input.
 func (d *Decoder) Release() {
 	d.buf = bytes.Buffer{}

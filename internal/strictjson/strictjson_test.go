@@ -45,19 +45,3 @@ func TestDecoder(t *testing.T) {
 	d.Release()
 	assert.Zero(t, d.buf.Len())
 }
-
-// A scanner skips the duplicate-name check; a decoder from the same pool
-// afterwards still has it.
-func TestScannerAllowsDuplicatesDecoderDoesNot(t *testing.T) {
-	in := []byte(`{"a":1,"a":2}`)
-	s := NewScanner(in)
-	v, err := s.ReadValue()
-	require.NoError(t, err)
-	assert.Equal(t, string(in), string(v))
-	s.Release()
-
-	d := NewDecoder(in)
-	_, err = d.ReadValue()
-	assert.ErrorIs(t, err, jsontext.ErrDuplicateName)
-	d.Release()
-}
