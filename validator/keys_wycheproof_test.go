@@ -5,44 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// wycheproofKeyVectors is the path of json_web_key_test.json in
-// $WYCHEPROOF_DIR. The test skips when WYCHEPROOF_DIR is unset and fails
-// when it is set but the file is missing. An absolute WYCHEPROOF_DIR is
-// used as is (.ci/run and .ci/test pass one); a relative one is relative to
-// the repository root, the nearest directory above the package holding a
-// go.mod, so "../shared/testvectors/wycheproof" works as the README of
-// the test vectors writes it.
-func wycheproofKeyVectors(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("WYCHEPROOF_DIR")
-	if dir == "" {
-		t.Skip("WYCHEPROOF_DIR is not set")
-	}
-	if !filepath.IsAbs(dir) {
-		root, err := filepath.Abs(".")
-		require.NoError(t, err)
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			require.NotEqual(t, root, parent, "no go.mod above the package")
-			root = parent
-		}
-		dir = filepath.Join(root, dir)
-	}
-	path := filepath.Join(dir, "json_web_key_test.json")
-	_, err := os.Stat(path)
-	require.NoError(t, err, "WYCHEPROOF_DIR is set but json_web_key_test.json is missing")
-	return path
-}
 
 // wycheproofKeyDeviations are the vectors whose result this package
 // deliberately does not share, with the reason.
@@ -84,7 +52,7 @@ var wycheproofKeyReasons = map[int]string{
 // verification. A valid vector must verify, an invalid one must not, but
 // for the listed deviations.
 func TestWycheproofJWKPolicy(t *testing.T) {
-	data, err := os.ReadFile(wycheproofKeyVectors(t))
+	data, err := os.ReadFile(wycheproofFile(t, "json_web_key_test.json"))
 	require.NoError(t, err)
 	var file struct {
 		NumberOfTests int `json:"numberOfTests"`

@@ -14,13 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// wycheproofSigFile returns the path of file in $WYCHEPROOF_DIR. It skips
+// wycheproofFile returns the path of file in $WYCHEPROOF_DIR, for the JWS
+// and the JWK vectors. It skips
 // the test when WYCHEPROOF_DIR is unset and fails it when the file is
 // missing. A relative WYCHEPROOF_DIR is relative to the repository root
 // (the directory of the nearest go.mod above the package), as .ci/run
 // sets it: for this package "../shared/testvectors/wycheproof" resolves to
 // "../../shared/testvectors/wycheproof".
-func wycheproofSigFile(t *testing.T, file string) string {
+func wycheproofFile(t *testing.T, file string) string {
 	t.Helper()
 	dir := os.Getenv("WYCHEPROOF_DIR")
 	if dir == "" {
@@ -135,7 +136,7 @@ func verifyCompactJWS(set *KeySet, token string) error {
 }
 
 func TestWycheproofJWS(t *testing.T) {
-	data, err := os.ReadFile(wycheproofSigFile(t, "json_web_signature_test.json"))
+	data, err := os.ReadFile(wycheproofFile(t, "json_web_signature_test.json"))
 	require.NoError(t, err)
 	var file wycheproofJWS
 	require.NoError(t, json.Unmarshal(data, &file))
