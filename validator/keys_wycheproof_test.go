@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 // wycheproofKeyDeviations are the vectors whose result this package
 // deliberately does not share, with the reason.
 var wycheproofKeyDeviations = map[int]string{
