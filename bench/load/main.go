@@ -33,7 +33,15 @@ func main() {
 	flag.IntVar(&o.Workers, "workers", 16, "concurrent connections")
 	flag.IntVar(&o.Rounds, "rounds", 5, "interleaved rounds; the report uses the median")
 	flag.Int64Var(&o.MaxRequests, "max-requests", 10_000_000, "stop a run after this many requests even before -duration")
+	serve := flag.Duration("serve", 0, "only start the servers, print their URLs and the token, and serve for this long (at most 30m) or until stdin closes, for an outside load generator such as wrk")
 	flag.Parse()
+	if *serve > 0 {
+		if err := Serve(min(*serve, 30*time.Minute), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.Duration <= 0 || o.Duration > time.Minute || o.Workers < 1 || o.Workers > 256 || o.Rounds < 1 || o.Rounds > 20 {
 		fmt.Fprintln(os.Stderr, "load: want 0 < -duration <= 1m, 1 <= -workers <= 256, 1 <= -rounds <= 20")
 		os.Exit(2)
