@@ -61,7 +61,11 @@ func main() {
 // AUTH0_DOMAIN and AUTH0_AUDIENCE.
 func settings(issuer, audience string, getenv func(string) string) (string, string, error) {
 	if issuer == "" {
-		if d := strings.TrimSuffix(strings.TrimPrefix(getenv("AUTH0_DOMAIN"), "https://"), "/"); d != "" {
+		d := strings.TrimSuffix(strings.TrimPrefix(getenv("AUTH0_DOMAIN"), "https://"), "/")
+		if strings.Contains(d, "://") {
+			return "", "", fmt.Errorf("AUTH0_DOMAIN %q: want a domain such as tenant.us.auth0.com (or https://tenant.us.auth0.com)", d)
+		}
+		if d != "" {
 			issuer = "https://" + d + "/"
 		}
 	}

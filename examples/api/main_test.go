@@ -20,6 +20,7 @@ func TestSettings(t *testing.T) {
 		{name: "missing audience", issuer: "https://t/", wantErr: true},
 		{name: "missing issuer", audience: "x", wantErr: true},
 		{name: "issuer without slash", issuer: "https://t", audience: "x", wantErr: true},
+		{name: "AUTH0_DOMAIN with another scheme", env: map[string]string{"AUTH0_DOMAIN": "http://tenant.us.auth0.com", "AUTH0_AUDIENCE": "https://a"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

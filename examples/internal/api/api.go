@@ -77,15 +77,15 @@ func contacts(w http.ResponseWriter, r *http.Request) {
 
 // ClaimsView is the body of GET /api/claims.
 type ClaimsView struct {
-	Subject     string                     `json:"sub"`              // the user
-	Issuer      string                     `json:"iss"`              // the authorization server
-	Audience    []string                   `json:"aud"`              // the token's audiences
-	Client      string                     `json:"azp,omitempty"`    // the application
-	Scopes      []string                   `json:"scopes"`           // granted scopes
-	Permissions []string                   `json:"permissions"`      // Auth0 RBAC permissions
-	OrgID       string                     `json:"org_id,omitempty"` // Auth0 organization
-	ExpiresAt   int64                      `json:"exp"`              // expiry, Unix seconds
-	Custom      map[string]json.RawMessage `json:"custom"`           // custom claims, such as namespaced ones
+	Subject     string                     `json:"sub"`         // the user
+	Issuer      string                     `json:"iss"`         // the authorization server
+	Audience    []string                   `json:"aud"`         // the token's audiences
+	Client      string                     `json:"azp"`         // the application
+	Scopes      []string                   `json:"scopes"`      // granted scopes
+	Permissions []string                   `json:"permissions"` // Auth0 RBAC permissions
+	OrgID       string                     `json:"org_id"`      // Auth0 organization, "" when none
+	ExpiresAt   int64                      `json:"exp"`         // expiry, Unix seconds
+	Custom      map[string]json.RawMessage `json:"custom"`      // custom claims, such as namespaced ones
 }
 
 // NewClaimsView builds the JSON view of validated claims.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -165,7 +166,42 @@ func TestClaimsView(t *testing.T) {
 	if p, _ := c["permissions"].([]any); len(p) != 2 {
 		t.Errorf("permissions = %v", c["permissions"])
 	}
-	if _, ok := c["org_id"]; ok {
-		t.Errorf("org_id present without an organization")
+	if org, ok := c["org_id"]; !ok || org != "" {
+		t.Errorf("org_id = %v (present %v), want \"\" without an organization: the view always has every key", org, ok)
+	}
+}
+
+// TestKeysUnavailable: while the issuer's keys cannot be loaded, the API
+// answers 503 with Retry-After, not 401 and never 500.
+func TestKeysUnavailable(t *testing.T) {
+	dead := httptest.NewServer(nil)
+	issuer := dead.URL + "/"
+	dead.Close() // nothing listens there any more
+	v, err := validator.New(t.Context(), validator.Config{
+		Issuer: issuer, Audiences: []string{stack.Audience}, StartWithoutKeys: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	srv := httptest.NewServer(api.NewHandler(v))
+	t.Cleanup(srv.Close)
+
+	// Any well-formed token from that issuer needs its keys.
+	token := "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+issuer+`","sub":"u","aud":"`+stack.Audience+`","exp":9999999999}`)) +
+		".c2ln"
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/private", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("got %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp, _ := http.Get(srv.URL + "/api/public"); resp == nil || resp.StatusCode != http.StatusOK {
+		t.Fatal("/api/public needs no keys")
 	}
 }
