@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +23,6 @@ import (
 	"github.com/apiguard/apiguard/validator"
 	"github.com/apiguard/apiguard/validator/validatortest"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
-	"github.com/auth0/go-jwt-middleware/v2/jwks"
 	gjmvalidator "github.com/auth0/go-jwt-middleware/v2/validator"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -165,38 +163,9 @@ func golangJWTCheck(b *testing.B, fx *fixture.Fixture) func(context.Context) err
 	}
 }
 
-// goJWTMiddlewareClaims is the go-jwt-middleware v2 custom claims struct
-// with the same Auth0 claims.
-type goJWTMiddlewareClaims struct {
-	Scope           string   `json:"scope,omitempty"`
-	AuthorizedParty string   `json:"azp,omitempty"`
-	ClientID        string   `json:"client_id,omitempty"`
-	Permissions     []string `json:"permissions,omitempty"`
-	OrgID           string   `json:"org_id,omitempty"`
-	OrgName         string   `json:"org_name,omitempty"`
-	GrantType       string   `json:"gty,omitempty"`
-}
-
-// Validate implements gjmvalidator.CustomClaims.
-func (c *goJWTMiddlewareClaims) Validate(context.Context) error { return nil }
-
-// newGoJWTMiddlewareValidator is go-jwt-middleware v2's validator with its
-// caching JWKS provider, as its README sets it up for Auth0.
+// newGoJWTMiddlewareValidator is the fixture's go-jwt-middleware validator.
 func newGoJWTMiddlewareValidator(b *testing.B, fx *fixture.Fixture) *gjmvalidator.Validator {
-	issuer, err := url.Parse(fixture.Issuer)
-	if err != nil {
-		b.Fatal(err)
-	}
-	jwksURL, err := url.Parse(fx.JWKSURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	provider := jwks.NewCachingProvider(issuer, 5*time.Minute, jwks.WithCustomJWKSURI(jwksURL))
-	v, err := gjmvalidator.New(provider.KeyFunc, gjmvalidator.SignatureAlgorithm(fx.Alg),
-		fixture.Issuer, []string{fixture.Audience},
-		gjmvalidator.WithCustomClaims(func() gjmvalidator.CustomClaims { return &goJWTMiddlewareClaims{} }),
-		gjmvalidator.WithAllowedClockSkew(10*time.Second),
-	)
+	v, err := fx.GoJWTMiddlewareValidator()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -411,7 +380,7 @@ func BenchmarkGlue(b *testing.B) {
 	// noise of two signature checks.
 	gjmClaims := &gjmvalidator.ValidatedClaims{
 		RegisteredClaims: gjmvalidator.RegisteredClaims{Subject: "auth0|6543210fedcba9876543210f"},
-		CustomClaims:     &goJWTMiddlewareClaims{},
+		CustomClaims:     &fixture.GoJWTMiddlewareClaims{},
 	}
 	gjm := jwtmiddleware.New(func(context.Context, string) (any, error) { return gjmClaims, nil }).
 		CheckJWT(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

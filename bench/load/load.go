@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/middleware"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
-	"github.com/auth0/go-jwt-middleware/v2/jwks"
 	gjmvalidator "github.com/auth0/go-jwt-middleware/v2/validator"
 )
 
@@ -181,7 +179,7 @@ func StartServers(fx *fixture.Fixture) ([]*Server, error) {
 		}
 		start("apiguard-cached", middleware.New(vc), apiguardPrivate)
 	}
-	gv, err := newGoJWTMiddlewareValidator(fx)
+	gv, err := fx.GoJWTMiddlewareValidator()
 	if err != nil {
 		return nil, err
 	}
@@ -214,45 +212,6 @@ func goJWTMiddlewarePrivate(w http.ResponseWriter, r *http.Request) {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// auth0Claims are the Auth0 claims apiguard's claims.Claims has, as
-// go-jwt-middleware custom claims.
-type auth0Claims struct {
-	Scope           string   `json:"scope,omitempty"`
-	AuthorizedParty string   `json:"azp,omitempty"`
-	ClientID        string   `json:"client_id,omitempty"`
-	Permissions     []string `json:"permissions,omitempty"`
-	OrgID           string   `json:"org_id,omitempty"`
-	OrgName         string   `json:"org_name,omitempty"`
-	GrantType       string   `json:"gty,omitempty"`
-}
-
-// Validate implements gjmvalidator.CustomClaims.
-func (c *auth0Claims) Validate(context.Context) error { return nil }
-
-func newGoJWTMiddlewareValidator(fx *fixture.Fixture) (*gjmvalidator.Validator, error) {
-	issuer, err := url.Parse(fixture.Issuer)
-	if err != nil {
-		return nil, err
-	}
-	jwksURL, err := url.Parse(fx.JWKSURL())
-	if err != nil {
-		return nil, err
-	}
-	provider := jwks.NewCachingProvider(issuer, 5*time.Minute, jwks.WithCustomJWKSURI(jwksURL))
-	v, err := gjmvalidator.New(provider.KeyFunc, gjmvalidator.SignatureAlgorithm(fx.Alg),
-		fixture.Issuer, []string{fixture.Audience},
-		gjmvalidator.WithCustomClaims(func() gjmvalidator.CustomClaims { return &auth0Claims{} }),
-		gjmvalidator.WithAllowedClockSkew(10*time.Second),
-	)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := v.ValidateToken(context.Background(), fx.Token); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 // Load sends GET /api/private with token to base from workers connections
