@@ -11,6 +11,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -259,7 +260,7 @@ func (v *Validator) checkHeaderMap(alg string, m map[string]any) error {
 		case "x5u":
 			h.X5u = true
 		case "jwk":
-			h.Jwk = true
+			h.JWK = jsontext.Value("{}") // present: refused whatever its value
 		case "x5c":
 			h.X5c = true
 		case "typ", "cty":
@@ -274,7 +275,7 @@ func (v *Validator) checkHeaderMap(alg string, m map[string]any) error {
 			}
 		}
 	}
-	if err := h.check(); err != nil {
+	if err := checkHeader(&h); err != nil {
 		return err
 	}
 	if !v.profile.typOK(h.Typ) {

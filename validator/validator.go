@@ -282,8 +282,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err != nil {
 		return nil, err
 	}
-	h := &t.header
-	if err := h.check(); err != nil {
+	h := &t.Header
+	if err := checkHeader(h); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(v.algs, h.Alg) {
@@ -292,20 +292,20 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if !v.profile.typOK(h.Typ) {
 		return nil, errTyp
 	}
-	if err := t.decodePayload(); err != nil {
+	if err := t.DecodePayload(); err != nil {
 		return nil, err
 	}
 	// The issuer picks the key set: an unknown one is refused before the
 	// claims are decoded, and costs no key fetch.
-	if iss, ok := peekIssuer(t.payload); ok {
+	if iss, ok := peekIssuer(t.Payload); ok {
 		if _, known := v.sources[string(iss)]; !known {
 			return nil, errIssuer
 		}
 	}
-	if err := t.decodeSignature(); err != nil {
+	if err := t.DecodeSignature(); err != nil {
 		return nil, err
 	}
-	c, err := claims.Parse(t.payload)
+	c, err := claims.Parse(t.Payload)
 	if err != nil {
 		return nil, &Error{Class: ErrMalformed, Reason: strings.TrimPrefix(err.Error(), "claims: "), Err: err}
 	}
@@ -322,7 +322,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	}
 	// The signature is checked before the claims' values, so that a forged
 	// token is reported as forged even when it is also expired.
-	if err := t.verify(k); err != nil {
+	if err := verify(t, k); err != nil {
 		return nil, err
 	}
 	if err := v.checkTimes(c, now); err != nil {
