@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/apiguard/apiguard/internal/jose"
 	"github.com/apiguard/apiguard/internal/strictjson"
 )
 
@@ -163,7 +164,7 @@ func (m *jwkMembers) canonical() error {
 		}
 	case "RSA":
 		for _, v := range [][]byte{m.n, m.e} {
-			b, err := b64.DecodeString(string(v))
+			b, err := jose.B64.DecodeString(string(v))
 			if err != nil || len(b) == 0 || b[0] == 0 {
 				return errJWKRSAInt
 			}
@@ -174,7 +175,7 @@ func (m *jwkMembers) canonical() error {
 
 // decodedLen is the length of the canonical base64url v decodes to, or -1.
 func decodedLen(v []byte) int {
-	b, err := b64.DecodeString(string(v))
+	b, err := jose.B64.DecodeString(string(v))
 	if err != nil {
 		return -1
 	}
@@ -190,6 +191,6 @@ func (k *Key) Verify(alg, signingInput string, sig []byte) error {
 	if k == nil {
 		return errKeyMismatch
 	}
-	t := jws{header: header{Alg: alg}, signingInput: signingInput, signature: sig}
-	return t.verify(k)
+	t := jws{Header: header{Alg: alg}, SigningInput: signingInput, Signature: sig}
+	return verify(&t, k)
 }
