@@ -194,3 +194,16 @@ func (k *Key) Verify(alg, signingInput string, sig []byte) error {
 	t := jws{Header: header{Alg: alg}, SigningInput: signingInput, Signature: sig}
 	return verify(&t, k)
 }
+
+// Fits reports whether k may verify signatures made with alg under the key
+// policy: an alg this package verifies, of k's type and curve, RSA keys of
+// at least [MinRSABits], and k's own Algorithm when set.
+func (k *Key) Fits(alg string) bool {
+	if k == nil {
+		return false
+	}
+	if _, ok := methods[alg]; !ok {
+		return false
+	}
+	return k.fits(alg)
+}
