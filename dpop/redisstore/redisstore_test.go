@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -33,10 +34,13 @@ type redisServer struct {
 
 // startRedis starts redis-server on a free loopback port, without
 // persistence, and stops it when the test ends. Without redis-server the
-// test is skipped (CI installs it).
+// test is skipped, unless APIGUARD_REQUIRE_REDIS is set (as CI sets it).
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
+	if err != nil && os.Getenv("APIGUARD_REQUIRE_REDIS") != "" {
+		t.Fatal("redis-server is not installed and APIGUARD_REQUIRE_REDIS is set")
+	}
 	if err != nil {
 		t.Skip("redis-server is not installed (Debian: apt-get install -y redis-server); the Redis store's tests need a real server")
 	}
