@@ -96,3 +96,43 @@ func TestKeysKeyfuncHeaderRules(t *testing.T) {
 		assert.ErrorIs(t, err, tc.want, name+": Validate agrees")
 	}
 }
+
+// customKeys is a user's KeySource that answers every lookup with one key,
+// whatever it is: the validator, not the source, must apply the key policy.
+type customKeys struct{ k *validator.Key }
+
+func (c customKeys) Key(context.Context, string, string) (*validator.Key, error) { return c.k, nil }
+
+// Keyfunc applies the key policy that Validate applies to a custom
+// KeySource's keys (issue 10 item 2): a nil key, an RSA key under 2048 bits
+// and a key restricted to another alg are refused by both paths, where
+// Keyfunc used to panic on the first and verify with the other two.
+func TestKeysKeyfuncCustomSourcePolicy(t *testing.T) {
+	t.Parallel()
+	weak := keysFixture(t, "rsa-1024-weak.pem", "weak", "RS256")
+	strong := keysFixture(t, "rsa-2048.pem", "k1", "RS256")
+	iss := newES256Issuer(t, "unused")
+	for name, tc := range map[string]struct {
+		key  *validator.Key
+		sign *validatortest.Key
+		want error
+	}{
+		"nil key":            {nil, strong, validator.ErrUnknownKey},
+		"1024-bit RSA":       {weak.Public(), weak, validator.ErrSignature},
+		"key bound to PS256": {&validator.Key{ID: "k1", Algorithm: "PS256", Public: strong.Private.Public()}, strong, validator.ErrSignature},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := iss.Config()
+			cfg.Algorithms = []string{"RS256", "PS256"}
+			cfg.Keys = customKeys{tc.key}
+			v := newKeysValidator(t, cfg)
+			token := iss.Mint(validatortest.WithKey(tc.sign))
+			_, err := v.Validate(context.Background(), token)
+			require.ErrorIs(t, err, tc.want, "Validate")
+			require.NotPanics(t, func() {
+				_, err = jwt.Parse(token, v.Keyfunc(), jwt.WithValidMethods([]string{"RS256", "PS256"}))
+			})
+			require.ErrorIs(t, err, tc.want, "Keyfunc")
+		})
+	}
+}

@@ -236,7 +236,7 @@ func (v *Validator) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
 			}
 			return pub, nil
 		}
-		k, err := src.Key(ctx, kid, alg)
+		k, err := sourceKey(ctx, src, kid, alg)
 		if err != nil {
 			return nil, err
 		}

@@ -313,12 +313,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if !ok {
 		return nil, errIssuer
 	}
-	k, err := src.Key(ctx, h.Kid, h.Alg)
+	k, err := sourceKey(ctx, src, h.Kid, h.Alg)
 	if err != nil {
 		return nil, err
-	}
-	if k == nil {
-		return nil, errKid // a KeySource of the user's that found nothing
 	}
 	// The signature is checked before the claims' values, so that a forged
 	// token is reported as forged even when it is also expired.
