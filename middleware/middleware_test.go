@@ -47,7 +47,7 @@ func TestAnswers(t *testing.T) {
 	good := iss.Mint(validatortest.WithScope("read:contacts"))
 	expired := iss.Mint(validatortest.WithExpiry(time.Now().Add(-time.Hour)))
 	wrongAud := iss.Mint(validatortest.WithAudience("https://other.example.com"))
-	h, p, _ := validatortest.Segments(good)
+	h, p, _ := segments(good)
 	forged := h + "." + p + ".AAAA"
 
 	servers := map[string]*httptest.Server{

@@ -1,7 +1,6 @@
 package scopes_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,25 +19,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var (
-	fixtureOnce sync.Once
-	fixtureIss  *validatortest.Issuer
-	fixtureV    *validator.Validator
-)
+// fixtureKey is the package's one signing key: RSA key generation is the
+// slow part of a fixture.
+var fixtureKey = sync.OnceValue(func() *validatortest.Key {
+	return validatortest.GenerateKey("test-key-1", "RS256")
+})
 
+// fixture starts a fake issuer and a validator that trusts it, both
+// closed when the test ends.
 func fixture(t testing.TB) (*validatortest.Issuer, *validator.Validator) {
 	t.Helper()
-	fixtureOnce.Do(func() {
-		fixtureIss = validatortest.NewIssuer()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		v, err := validator.New(ctx, fixtureIss.Config())
-		if err != nil {
-			panic(err)
-		}
-		fixtureV = v
-	})
-	return fixtureIss, fixtureV
+	iss := validatortest.New(t, validatortest.SigningKeys(fixtureKey()))
+	v, err := validator.New(t.Context(), iss.Config())
+	require.NoError(t, err)
+	t.Cleanup(func() { v.Close() })
+	return iss, v
 }
 
 const rolesClaim = "https://example.com/roles"

@@ -7,15 +7,15 @@ import (
 	"log"
 	"time"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // A Validator for an Auth0 API: the issuer is the tenant's domain with a
 // trailing slash, the audience is the API identifier. The keys come from
 // the tenant's JWKS. Here a fake issuer on loopback stands in for the tenant.
 func ExampleNew() {
-	issuer := validatortest.NewIssuer() // in production: "https://TENANT.us.auth0.com/"
+	issuer := testkit.NewIssuer() // in production: "https://TENANT.us.auth0.com/"
 	defer issuer.Close()
 
 	v, err := validator.New(context.Background(), validator.Config{
@@ -28,8 +28,8 @@ func ExampleNew() {
 	defer v.Close()
 
 	token := issuer.Mint(
-		validatortest.WithAudience("https://contacts.example.com"),
-		validatortest.WithScope("read:contacts"),
+		testkit.WithAudience("https://contacts.example.com"),
+		testkit.WithScope("read:contacts"),
 	)
 	c, err := v.Validate(context.Background(), token)
 	if err != nil {
@@ -42,7 +42,7 @@ func ExampleNew() {
 // Errors match one class with errors.Is; every class but
 // ErrKeysUnavailable also matches ErrInvalidToken.
 func ExampleValidator_Validate_errors() {
-	issuer := validatortest.NewIssuer()
+	issuer := testkit.NewIssuer()
 	defer issuer.Close()
 	v, err := validator.New(context.Background(), issuer.Config())
 	if err != nil {
@@ -50,7 +50,7 @@ func ExampleValidator_Validate_errors() {
 	}
 	defer v.Close()
 
-	expired := issuer.Mint(validatortest.WithExpiry(time.Now().Add(-time.Hour)))
+	expired := issuer.Mint(testkit.WithExpiry(time.Now().Add(-time.Hour)))
 	_, err = v.Validate(context.Background(), expired)
 	fmt.Println(errors.Is(err, validator.ErrExpired), errors.Is(err, validator.ErrInvalidToken))
 
@@ -69,8 +69,8 @@ func ExampleValidator_Validate_errors() {
 
 // A static key set validates tokens offline, without fetching a JWKS.
 func ExampleParseJWKS() {
-	key := validatortest.GenerateKey("key-1", "ES256")
-	issuer := validatortest.NewIssuer(key)
+	key := testkit.GenerateKey("key-1", "ES256")
+	issuer := testkit.NewIssuer(key)
 	defer issuer.Close()
 
 	set, skipped, err := validator.ParseJWKS(issuer.JWKS())
@@ -81,7 +81,7 @@ func ExampleParseJWKS() {
 
 	v, err := validator.New(context.Background(), validator.Config{
 		Issuer:     issuer.URL,
-		Audiences:  []string{validatortest.DefaultAudience},
+		Audiences:  []string{testkit.DefaultAudience},
 		Algorithms: []string{"ES256"},
 		Keys:       set,
 	})

@@ -206,17 +206,6 @@ func refreshAfter(h http.Header, interval time.Duration) time.Duration {
 	return interval
 }
 
-// retryAfter is the delay before the next attempt after failures
-// consecutive failed refreshes, before jitter.
-func (o *keyOptions) retryAfter(failures int) time.Duration {
-	limit := min(o.refresh, max(o.retry, MaxRetryDelay))
-	d := o.retry
-	for i := 1; i < failures && d < limit; i++ {
-		d *= 2
-	}
-	return min(d, limit)
-}
-
 // jitter spreads d uniformly over ±10%, so that instances started
 // together do not refresh together.
 func jitter(d time.Duration) time.Duration {

@@ -65,22 +65,6 @@ func (k *Key) fits(alg string) bool {
 	return false
 }
 
-// sourceKey asks src for the key of kid that may verify alg, and applies
-// the key policy to the answer: a KeySource of the user's is not trusted to
-// have applied it. Validate and Keyfunc both take their keys from here.
-func sourceKey(ctx context.Context, src KeySource, kid, alg string) (*Key, error) {
-	k, err := src.Key(ctx, kid, alg)
-	switch {
-	case err != nil:
-		return nil, err
-	case k == nil:
-		return nil, errKid // the source found nothing, without saying so
-	case !k.fits(alg):
-		return nil, errKeyMismatch
-	}
-	return k, nil
-}
-
 // checkKey applies the key policy that does not depend on the JWK form.
 func checkKey(k *Key) error {
 	switch pub := k.Public.(type) {

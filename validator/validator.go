@@ -24,8 +24,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -87,71 +87,24 @@ type Config struct {
 	// DefaultMaxTokenSize.
 	MaxTokenSize int
 
-	// Keys, when set, supplies the verification keys, for example a
-	// *KeySet for offline use. When nil, the issuer's JWKS is fetched and
-	// cached as the documentation of DefaultRefreshInterval describes.
+	// Keys supplies the issuer's verification keys: a *RemoteKeySet to
+	// tune fetching or share one cache between Validators, a *KeySet for
+	// offline use, or a KeySource of your own. When nil, New makes a
+	// RemoteKeySet with the defaults (the JWKS at Auth0's
+	// "{Issuer}.well-known/jwks.json", see DefaultRefreshInterval for the
+	// cache), waits for its keys, and closes it in Close.
 	Keys KeySource
-	// JWKSURL is where the JWKS is fetched when Keys is nil. When empty it
-	// is found by OIDC discovery if Discovery is set, and is otherwise
-	// Auth0's "{Issuer}.well-known/jwks.json". It must be https, or http
-	// on a loopback host.
-	JWKSURL string
-	// Discovery finds the JWKS URL in "{Issuer}/.well-known/openid-configuration";
-	// the document's issuer must equal Issuer.
-	Discovery bool
 	// ExtraIssuers are further issuers whose tokens are accepted, each
 	// with its own keys: an Auth0 custom domain beside the canonical
 	// domain, or several tenants. The token's iss selects the issuer's
 	// keys before any lookup, so one issuer's key never verifies
 	// another's token, and a token of an unknown issuer is refused
-	// without a fetch. The key cache settings below apply to each.
+	// without a fetch.
 	ExtraIssuers []IssuerConfig
-	// HTTPClient fetches discovery documents and key sets. Default: a
-	// dedicated client (connect and TLS handshake at most 2 s, no
-	// keep-alive, TLS 1.2+). A client given here is copied; on the copy,
-	// FetchTimeout caps Timeout and redirects are limited to the same
-	// host and never downgrade to http. Bodies are capped at MaxJWKSBytes
-	// either way.
-	HTTPClient *http.Client
-	// Logger receives key refreshes (Debug), key set changes (Info),
-	// failed refreshes (Warn) and keys dropped after MaxStaleness
-	// (Error); default slog.Default(). Tokens are never logged; kids
-	// from tokens are quoted and cut to 64 bytes.
+	// Logger receives the warnings and key cache events of the key sets
+	// New makes itself (Keys nil); default slog.Default(). A RemoteKeySet
+	// given in Keys logs to its own RemoteConfig.Logger.
 	Logger *slog.Logger
-
-	// FetchTimeout bounds one key refresh, discovery included, and so how
-	// long New blocks; zero means DefaultFetchTimeout (5 s).
-	FetchTimeout time.Duration
-	// RefreshInterval is the most time between background refreshes, and
-	// so bounds how long a key removed from the JWKS keeps verifying; a
-	// smaller Cache-Control max-age shortens it (not below
-	// MinCacheControlInterval); ±10% jitter. Zero means
-	// DefaultRefreshInterval (15 min).
-	RefreshInterval time.Duration
-	// RetryInterval is the first delay before retrying a failed refresh,
-	// doubled after each further failure up to MaxRetryDelay (1 min) or
-	// RefreshInterval if smaller. Zero means DefaultRetryInterval (1 s).
-	RetryInterval time.Duration
-	// UnknownKIDCooldown is the least time between two refreshes caused
-	// by tokens with an unknown kid. A key the issuer publishes is
-	// accepted within UnknownKIDCooldown + FetchTimeout even during a
-	// flood of random kids. Zero means DefaultUnknownKIDCooldown (30 s).
-	UnknownKIDCooldown time.Duration
-	// MaxKeyWait caps how long a request waits for a key fetch it needs
-	// (its context may end it sooner). Zero means DefaultMaxKeyWait (2 s).
-	MaxKeyWait time.Duration
-	// MaxStaleness is how long the last good key set stays in use while
-	// refreshes fail; after that, validation fails with
-	// ErrKeysUnavailable and Ready reports an error. It must be at least
-	// twice RefreshInterval. Zero means DefaultMaxStaleness (24 h), or
-	// twice RefreshInterval if that is more.
-	MaxStaleness time.Duration
-	// StartWithoutKeys makes New return at once, without keys, and load
-	// them in the background, retrying until the issuer answers; until
-	// then Validate fails with ErrKeysUnavailable (the middleware answers
-	// 503). By default New waits for the keys (at most FetchTimeout) and
-	// fails if it cannot load them.
-	StartWithoutKeys bool
 
 	// CacheSize, when positive, enables a cache of up to this many fully
 	// validated tokens, so a client that reuses its access token (the
@@ -168,14 +121,6 @@ type Config struct {
 	Now func() time.Time
 }
 
-// KeySource supplies the keys of one issuer. Key returns the key named kid
-// (or the only key, when kid is empty) that may verify alg, or an *Error
-// of class ErrUnknownKey, ErrSignature (the key does not fit alg) or
-// ErrKeysUnavailable. *KeySet is a static KeySource.
-type KeySource interface {
-	Key(ctx context.Context, kid, alg string) (*Key, error)
-}
-
 // Validator validates access tokens. It is safe for concurrent use.
 type Validator struct {
 	issuer    string
@@ -187,11 +132,12 @@ type Validator struct {
 	maxSize   int
 	now       func() time.Time
 	cache     *tokenCache // nil unless Config.CacheSize > 0
+	owned     []io.Closer // the key sources New made, closed by Close
 }
 
-// New returns a Validator for cfg. With no cfg.Keys it starts loading the
-// issuer's JWKS and fails if it cannot; ctx bounds that first load only.
-// Call Close when done with the Validator.
+// New returns a Validator for cfg. With no cfg.Keys it makes a
+// RemoteKeySet for the issuer, loads its JWKS and fails if it cannot; ctx
+// bounds that first load only. Call Close when done with the Validator.
 func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("validator: Config.Issuer is required")
@@ -242,7 +188,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	case cfg.CacheSize > 0:
 		v.cache = newTokenCache(cfg.CacheSize, cfg.CacheTTL)
 	}
-	if err := v.initKeys(ctx, cfg); err != nil {
+	if err := v.initKeys(ctx, &cfg); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -283,14 +229,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		return nil, err
 	}
 	h := &t.header
-	if err := h.check(); err != nil {
+	if err := v.checkHeader(h); err != nil {
 		return nil, err
-	}
-	if !slices.Contains(v.algs, h.Alg) {
-		return nil, errAlgNotAllowed
-	}
-	if !v.profile.typOK(h.Typ) {
-		return nil, errTyp
 	}
 	if err := t.decodePayload(); err != nil {
 		return nil, err
@@ -332,16 +272,6 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		v.cache.put(hash, &cacheEntry{
 			token: token, claims: c, src: src, kid: h.Kid, alg: h.Alg, key: k, until: c.ExpiresAt,
 		}, now)
-	}
-	return c, nil
-}
-
-// ValidateToken is Validate with the signature go-jwt-middleware v2 expects
-// of its ValidateToken option. The value is a *claims.Claims.
-func (v *Validator) ValidateToken(ctx context.Context, token string) (any, error) {
-	c, err := v.Validate(ctx, token)
-	if err != nil {
-		return nil, err
 	}
 	return c, nil
 }
@@ -388,17 +318,3 @@ var (
 	errNoJti      = claimError("jti missing")
 	errNoIat      = claimError("iat missing")
 )
-
-// Close stops the background key refreshes and any key fetch in progress,
-// and waits for them to end, so no goroutine outlives it. The Validator
-// must not be used afterwards. Calling Close again does nothing. Key
-// sources given in the Config are the caller's to close.
-func (v *Validator) Close() error {
-	var errs []error
-	for _, s := range v.sources {
-		if r, ok := s.(*remoteKeys); ok {
-			errs = append(errs, r.Close())
-		}
-	}
-	return errors.Join(errs...)
-}

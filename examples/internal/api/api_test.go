@@ -177,9 +177,12 @@ func TestKeysUnavailable(t *testing.T) {
 	dead := httptest.NewServer(nil)
 	issuer := dead.URL + "/"
 	dead.Close() // nothing listens there any more
-	v, err := validator.New(t.Context(), validator.Config{
-		Issuer: issuer, Audiences: []string{stack.Audience}, StartWithoutKeys: true,
-	})
+	keys, err := validator.NewRemoteKeySet(t.Context(), validator.RemoteConfig{Issuer: issuer, StartWithoutKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { keys.Close() })
+	v, err := validator.New(t.Context(), validator.Config{Issuer: issuer, Audiences: []string{stack.Audience}, Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
