@@ -71,13 +71,13 @@ func newRemoteKeys(ic IssuerConfig, opts *keyOptions) (*remoteKeys, error) {
 	// all the same: its tokens would come from an unprotected origin.
 	if ic.JWKSURL == "" || strings.HasPrefix(strings.ToLower(ic.Issuer), "http:") {
 		if err := checkFetchURL(ic.Issuer); err != nil {
-			return nil, fmt.Errorf("validator: issuer: %w", err)
+			return nil, fmt.Errorf("validator: issuer %w", err)
 		}
 	}
 	switch {
 	case r.jwksURL != "":
 		if err := checkFetchURL(r.jwksURL); err != nil {
-			return nil, fmt.Errorf("validator: JWKS URL: %w", err)
+			return nil, fmt.Errorf("validator: JWKS URL %w", err)
 		}
 	case !r.discover:
 		r.jwksURL = auth0JWKSURL(ic.Issuer)
@@ -296,7 +296,9 @@ func (r *remoteKeys) refresh(reason string) error {
 	if err == nil {
 		res, err = get(ctx, r.opts.client, u)
 		if err == nil {
-			set, skipped, err = ParseJWKS(res.body)
+			if set, skipped, err = ParseJWKS(res.body); err != nil {
+				err = fmt.Errorf("%s: %w", u, err)
+			}
 		}
 	}
 	now := time.Now()

@@ -26,7 +26,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,6 +189,8 @@ type Validator struct {
 	maxSize   int
 	now       func() time.Time
 	cache     *tokenCache // nil unless Config.CacheSize > 0
+	// errAudience names the accepted audiences, for the logs.
+	errAudience error
 }
 
 // New returns a Validator for cfg. With no cfg.Keys it starts loading the
@@ -208,6 +212,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 		maxSize:   cfg.MaxTokenSize,
 		now:       cfg.Now,
 	}
+	v.errAudience = &Error{Class: ErrAudience, Reason: fmt.Sprintf("aud holds no accepted audience (accepted: %s)", quoteList(v.audiences))}
 	if len(v.algs) == 0 {
 		v.algs = []string{"RS256"}
 	}
@@ -242,6 +247,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	case cfg.CacheSize > 0:
 		v.cache = newTokenCache(cfg.CacheSize, cfg.CacheTTL)
 	}
+	warnIssuer(cfg.Logger, cfg.Issuer)
 	if err := v.initKeys(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -263,8 +269,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		if e, hash = v.cache.get(token, now); e != nil {
 			if v.checkTimes(e.claims, now) == nil {
 				k, err := e.src.Key(ctx, e.kid, e.alg)
-				if err == nil && k == e.key {
-					return e.claims, nil
+				if err == nil && k != nil && k.fits(e.alg) && e.key.matches(k) {
+					// A copy: no handler may change what another request sees.
+					return e.claims.Clone(), nil
 				}
 				if err != nil {
 					// The key left the set, or the keys are unavailable:
@@ -299,7 +306,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	// claims are decoded, and costs no key fetch.
 	if iss, ok := peekIssuer(t.Payload); ok {
 		if _, known := v.sources[string(iss)]; !known {
-			return nil, errIssuer
+			return nil, v.issuerError(string(iss))
 		}
 	}
 	if err := t.DecodeSignature(); err != nil {
@@ -311,7 +318,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	}
 	src, ok := v.sources[c.Issuer]
 	if !ok {
-		return nil, errIssuer
+		return nil, v.issuerError(c.Issuer)
 	}
 	k, err := src.Key(ctx, h.Kid, h.Alg)
 	if err != nil {
@@ -332,9 +339,11 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		return nil, err
 	}
 	if v.cache != nil && now.Before(c.ExpiresAt) {
-		v.cache.put(hash, &cacheEntry{
-			token: token, claims: c, src: src, kid: h.Kid, alg: h.Alg, key: k, until: c.ExpiresAt,
-		}, now)
+		if snap, ok := snapshotKey(k); ok {
+			v.cache.put(hash, &cacheEntry{
+				token: token, claims: c.Clone(), src: src, kid: h.Kid, alg: h.Alg, key: snap, until: c.ExpiresAt,
+			}, now)
+		}
 	}
 	return c, nil
 }
@@ -367,7 +376,7 @@ func (v *Validator) checkTimes(c *claims.Claims, now time.Time) error {
 // checkClaims checks the claims that do not change with time.
 func (v *Validator) checkClaims(c *claims.Claims) error {
 	if !slices.ContainsFunc(v.audiences, c.HasAudience) {
-		return errAudience
+		return v.errAudience
 	}
 	if c.Subject == "" {
 		return errNoSub
@@ -385,7 +394,48 @@ func (v *Validator) checkClaims(c *claims.Claims) error {
 	return nil
 }
 
+// issuerError is the error for a token of an unknown issuer iss. An iss
+// that differs from a configured issuer only by a trailing slash is nearly
+// always a configuration mistake, so the reason (for the logs) says so.
+func (v *Validator) issuerError(iss string) error {
+	if iss == "" {
+		return errIssuer
+	}
+	alt := iss + "/"
+	if strings.HasSuffix(iss, "/") {
+		alt = iss[:len(iss)-1]
+	}
+	if _, ok := v.sources[alt]; ok {
+		return errIssuerSlash
+	}
+	return errIssuer
+}
+
+// quoteList renders configured values for an error reason.
+func quoteList(vals []string) string {
+	q := make([]string, len(vals))
+	for i, s := range vals {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// warnIssuer warns about an Auth0 issuer without its trailing slash: Auth0
+// puts one in every token's iss, so every token would be refused.
+func warnIssuer(logger *slog.Logger, issuer string) {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Path != "" || !strings.HasSuffix(strings.ToLower(u.Hostname()), ".auth0.com") {
+		return
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Warn("validator: Auth0 issuers end with a slash; tokens whose iss is "+strconv.Quote(issuer+"/")+" will be refused", "issuer", issuer)
+}
+
 var (
+	errIssuerSlash = &Error{Class: ErrIssuer, Reason: "iss differs from a configured issuer only by a trailing slash; configure the issuer exactly as the tokens' iss"}
+
 	errNoSub      = claimError("sub missing")
 	errNoClientID = claimError("client_id missing")
 	errNoJti      = claimError("jti missing")

@@ -55,7 +55,7 @@ func ExampleIssuer_Mint_broken() {
 	// Output:
 	// token expired: exp is in the past
 	// algorithm not allowed: alg not allowed
-	// wrong audience: aud holds no accepted audience
+	// wrong audience: aud holds no accepted audience (accepted: "https://api.example.com")
 }
 
 // Rotation and outages: the issuer can publish a new key, or misbehave.
