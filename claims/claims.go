@@ -11,6 +11,7 @@
 package claims
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,11 +106,11 @@ func (c *Claims) CustomNames() []string {
 	return names
 }
 
-// Raw returns the JSON text of custom claim name, or false when the token
-// has none. The returned bytes must not be modified.
+// Raw returns a copy of the JSON text of custom claim name, or false when
+// the token has none.
 func (c *Claims) Raw(name string) ([]byte, bool) {
 	v, ok := c.custom[name]
-	return v, ok
+	return bytes.Clone(v), ok
 }
 
 // Get decodes custom claim name into a T. It fails with [ErrMissing] when the

@@ -71,7 +71,7 @@ func TestAnswers(t *testing.T) {
 	irRepeat, irRepeatBody := invalidRequest("access token parameter repeated")
 	irQEmpty, irQEmptyBody := invalidRequest("empty access token parameter")
 	itExp, itExpBody := invalidToken("token expired: exp is in the past")
-	itAud, itAudBody := invalidToken("wrong audience: aud holds no accepted audience")
+	itAud, itAudBody := invalidToken("wrong audience: aud holds no accepted audience (accepted:  https://api.example.com )")
 	itSig, itSigBody := invalidToken("invalid signature: signature does not verify")
 	itMal, itMalBody := invalidToken("malformed token: not a compact JWS of three segments")
 

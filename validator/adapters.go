@@ -9,10 +9,10 @@ import (
 // jwtadapter): the header and key rules of Validate, for a token that
 // another library decodes and verifies.
 
-// checkHeader applies the header rules: the parameters refused whatever
+// headerAllowed applies the header rules: the parameters refused whatever
 // their value, the alg allow-list and the profile's typ.
-func (v *Validator) checkHeader(h *header) error {
-	if err := h.check(); err != nil {
+func (v *Validator) headerAllowed(h *header) error {
+	if err := checkHeader(h); err != nil {
 		return err
 	}
 	if !slices.Contains(v.algs, h.Alg) {
@@ -39,7 +39,7 @@ func (v *Validator) KeyForHeader(ctx context.Context, iss string, headerJSON []b
 	if err := decodeHeader(headerJSON, &h); err != nil {
 		return nil, err
 	}
-	if err := v.checkHeader(&h); err != nil {
+	if err := v.headerAllowed(&h); err != nil {
 		return nil, err
 	}
 	src, ok := v.sources[iss]

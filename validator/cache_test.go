@@ -90,7 +90,8 @@ func TestCacheHitReturnsTheValidatedClaims(t *testing.T) {
 	require.NoError(t, err)
 	second, err := f.v.Validate(context.Background(), token)
 	require.NoError(t, err)
-	assert.Same(t, first, second, "a hit returns the cached claims instead of validating again")
+	assert.Equal(t, first, second, "a hit returns the cached claims instead of validating again")
+	assert.NotSame(t, first, second, "each request gets its own copy (TestCachedClaimsAreNotShared)")
 	assert.Equal(t, 1, f.v.CachedTokens())
 }
 

@@ -11,9 +11,9 @@ func (v *Validator) CachedTokens() int {
 
 // decodeBody decodes payload and signature in one step, for the tests of
 // the JWS layer.
-func (t *jws) decodeBody() error {
-	if err := t.decodePayload(); err != nil {
+func decodeBody(t *jws) error {
+	if err := t.DecodePayload(); err != nil {
 		return err
 	}
-	return t.decodeSignature()
+	return t.DecodeSignature()
 }

@@ -188,7 +188,7 @@ func TestKeysRefusePlainHTTP(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.Regexp(t, "must use https|not an absolute URL", err.Error())
+			assert.Regexp(t, "must use https|not an absolute URL|carries credentials", err.Error())
 			assert.NotContains(t, err.Error(), "pw", "credentials are not echoed")
 		})
 	}

@@ -3,213 +3,51 @@ package validator
 import (
 	"crypto"
 	"crypto/rsa"
-	"encoding/base64"
-	"io"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/apiguard/apiguard/internal/jose"
 	"github.com/apiguard/apiguard/internal/strictjson"
 )
 
-// b64 decodes unpadded base64url and refuses non-zero trailing bits, so
-// every token has exactly one encoding (RFC 7515 section 2; RFC 8725
-// section 3.1 on ambiguous encodings).
-var b64 = base64.RawURLEncoding.Strict()
+// The compact-JWS layer is shared with DPoP proofs (internal/jose); these
+// names keep the validator's code and tests short.
+type (
+	header = jose.Header
+	jws    = jose.JWS
+)
 
-// header is the JOSE header. The parameters held as booleans are refused
-// whenever present, whatever their value.
-type header struct {
-	Alg, Typ, Kid, Cty string
-
-	Crit, B64, Jku, X5u, Jwk, X5c bool
-}
-
-// commonValues are the alg and typ values of nearly every token, by their
-// JSON text, so that decoding them allocates nothing.
-var commonValues = func() map[string]string {
-	m := make(map[string]string)
-	for _, v := range []string{"JWT", "at+jwt", "application/at+jwt",
-		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
-		m[`"`+v+`"`] = v
-	}
-	return m
-}()
-
-// headerNames are the members read above; case variants of them are
-// refused like those of registered claims.
-var headerNames = [...]string{"alg", "typ", "kid", "cty", "crit", "b64", "jku", "x5u", "jwk", "x5c"}
-
-// decodeHeader decodes a JOSE header strictly: one JSON object in valid
-// UTF-8 with unique member names, the string parameters as strings, no
-// case variants of the parameters read here.
-func decodeHeader(data []byte, h *header) error {
-	d := strictjson.NewDecoder(data)
-	err := h.decode(&d.Decoder)
-	d.Release()
-	return err
-}
-
-func (h *header) decode(dec *jsontext.Decoder) error {
-	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
-		return errHeaderJSON
-	}
-	for dec.PeekKind() != '}' {
-		name, err := dec.ReadValue()
-		if err != nil {
-			return errHeaderJSON
-		}
-		var str *string
-		switch string(name) {
-		case `"alg"`:
-			if dec.PeekKind() != '"' {
-				return errNoAlg
-			}
-			str = &h.Alg
-		case `"typ"`:
-			str = &h.Typ
-		case `"kid"`:
-			str = &h.Kid
-		case `"cty"`:
-			str = &h.Cty
-		case `"crit"`:
-			h.Crit = true
-		case `"b64"`:
-			h.B64 = true
-		case `"jku"`:
-			h.Jku = true
-		case `"x5u"`:
-			h.X5u = true
-		case `"jwk"`:
-			h.Jwk = true
-		case `"x5c"`:
-			h.X5c = true
-		default:
-			n, err := strictjson.Unquote(name)
-			if err != nil || strictjson.FoldsToAny(n, headerNames[:]) {
-				return errHeaderJSON
-			}
-		}
-		v, err := dec.ReadValue()
-		if err != nil {
-			return errHeaderJSON
-		}
-		if str != nil {
-			if v.Kind() != '"' {
-				return errHeaderJSON
-			}
-			if known, ok := commonValues[string(v)]; ok {
-				*str = known
-			} else if *str, err = strictjson.Unquote(v); err != nil {
-				return errHeaderJSON
-			}
-		}
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return errHeaderJSON
-	}
-	if _, err := dec.ReadValue(); err != io.EOF {
-		return errHeaderJSON
-	}
-	return nil
-}
-
-// isJWTMediaType reports whether cty names a JWT: "JWT" or
-// "application/jwt" (RFC 7515 section 4.1.10), in any letter case, with or
-// without media type parameters and surrounding spaces.
-func isJWTMediaType(cty string) bool {
-	mt, _, _ := strings.Cut(cty, ";")
-	mt = strings.TrimSpace(mt)
-	if len(mt) > len("application/") && strings.EqualFold(mt[:len("application/")], "application/") {
-		mt = mt[len("application/"):]
-	}
-	return strings.EqualFold(mt, "jwt")
+// joseErrors makes internal/jose report failures as this package's errors.
+var joseErrors = &jose.Errors{
+	TooLarge:   errTooLarge,
+	Segments:   errSegments,
+	Encoding:   errEncoding,
+	HeaderJSON: errHeaderJSON,
+	NoAlg:      errNoAlg,
 }
 
 // maxKidLen bounds kid: longer ones are junk and never worth a key fetch.
 const maxKidLen = 256
 
-// jws is a compact JWS split into its parts.
-type jws struct {
-	header       header
-	signingInput string // header.payload, as signed
-	payload      []byte
-	signature    []byte
-
-	token      string
-	dot1, dot2 int
-	buf        []byte // room for the decoded payload and signature
-}
-
 // parseJWS checks the compact serialization and decodes the header. The
-// payload and the signature wait for decodePayload and decodeSignature, so
+// payload and the signature wait for DecodePayload and DecodeSignature, so
 // that tokens refused for their header or issuer cost little. It does no
 // crypto and no key lookup.
 func parseJWS(token string, maxSize int) (*jws, error) {
-	if len(token) > maxSize {
-		return nil, errTooLarge
-	}
-	// The base64url decoder refuses every byte outside its alphabet except
-	// CR and LF, which it skips: refuse those here.
-	if strings.IndexByte(token, '\r') >= 0 || strings.IndexByte(token, '\n') >= 0 {
-		return nil, errEncoding
-	}
-	dot1 := strings.IndexByte(token, '.')
-	if dot1 < 0 {
-		return nil, errSegments
-	}
-	dot2 := strings.IndexByte(token[dot1+1:], '.')
-	if dot2 < 0 {
-		return nil, errSegments
-	}
-	dot2 += dot1 + 1
-	if strings.IndexByte(token[dot2+1:], '.') >= 0 {
-		return nil, errSegments
-	}
-	if dot1 == 0 || dot2 == dot1+1 {
-		return nil, errSegments
-	}
-	t := &jws{signingInput: token[:dot2], token: token, dot1: dot1, dot2: dot2}
-	// One buffer for the three decoded segments. The []byte conversions
-	// below are only read, so the compiler does not copy the token.
-	t.buf = make([]byte, b64.DecodedLen(dot1)+b64.DecodedLen(len(token)-dot1))
-	hn, err := b64.Decode(t.buf, []byte(token[:dot1]))
-	if err != nil {
-		return nil, errEncoding
-	}
-	if err := decodeHeader(t.buf[:hn], &t.header); err != nil {
-		return nil, err
-	}
-	t.buf = t.buf[hn:]
-	return t, nil
+	return jose.Parse(token, maxSize, joseErrors)
 }
 
-// decodePayload decodes the payload.
-func (t *jws) decodePayload() error {
-	n, err := b64.Decode(t.buf, []byte(t.token[t.dot1+1:t.dot2]))
-	if err != nil {
-		return errEncoding
-	}
-	t.payload, t.buf = t.buf[:n:n], t.buf[n:]
-	return nil
-}
-
-// decodeSignature decodes the signature, after decodePayload.
-func (t *jws) decodeSignature() error {
-	n, err := b64.Decode(t.buf, []byte(t.token[t.dot2+1:]))
-	if err != nil {
-		return errEncoding
-	}
-	t.signature = t.buf[:n:n]
-	return nil
+// decodeHeader decodes a JOSE header strictly.
+func decodeHeader(data []byte, h *header) error {
+	return jose.DecodeHeader(data, h, joseErrors)
 }
 
 // check refuses what RFC 8725 section 3.1 and RFC 7515 section 4.1.11
 // say a verifier must not silently accept: parameters that point at keys
 // the attacker chose, or that change how the token is processed.
-func (h *header) check() error {
+func checkHeader(h *header) error {
 	switch {
 	case h.Alg == "":
 		return errNoAlg
@@ -221,12 +59,12 @@ func (h *header) check() error {
 		return errJku
 	case h.X5u:
 		return errX5u
-	case h.Jwk:
+	case h.JWK != nil:
 		return errJwk
 	case h.X5c:
 		return errX5c
 	// RFC 7515 section 4.1.10: a cty without "/" means "application/" + cty.
-	case isJWTMediaType(h.Cty):
+	case jose.IsJWTMediaType(h.Cty):
 		return errNested
 	case len(h.Kid) > maxKidLen:
 		return errKidLen
@@ -271,15 +109,15 @@ func strictPSS(rs *jwt.SigningMethodRSA, h crypto.Hash) jwt.SigningMethod {
 }
 
 // verify checks t's signature with k, which must fit t's alg.
-func (t *jws) verify(k *Key) error {
-	m, ok := methods[t.header.Alg]
-	if !ok || !k.fits(t.header.Alg) {
+func verify(t *jws, k *Key) error {
+	m, ok := methods[t.Header.Alg]
+	if !ok || !k.fits(t.Header.Alg) {
 		return errKeyMismatch
 	}
-	if len(t.signature) == 0 {
+	if len(t.Signature) == 0 {
 		return errNoSignature
 	}
-	if err := m.Verify(t.signingInput, t.signature, k.Public); err != nil {
+	if err := m.Verify(t.SigningInput, t.Signature, k.Public); err != nil {
 		return errNoSignature
 	}
 	return nil

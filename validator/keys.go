@@ -14,16 +14,27 @@ import (
 	"github.com/MicahParks/jwkset"
 )
 
-// MinRSABits is the smallest RSA modulus accepted for verification
-// (RFC 7518 section 3.3 requires 2048).
-const MinRSABits = 2048
+// RSA modulus sizes accepted for verification.
+const (
+	// MinRSABits is the smallest (RFC 7518 section 3.3 requires 2048).
+	MinRSABits = 2048
+	// MaxRSABits is the largest: a verification costs about the square of
+	// the modulus size, so a huge key in a JWKS would make every forged
+	// token expensive (a 44-kbit key costs ~46 ms). crypto/tls caps
+	// certificate keys at 8192 bits for the same reason.
+	MaxRSABits = 8192
+)
 
 // Key is a public key that verifies tokens.
 type Key struct {
 	// ID is the key's kid. It may be empty in a set of one key.
 	ID string
-	// Algorithm, when set, is the only alg the key verifies (the JWK's
-	// alg member).
+	// Algorithm is the only alg the key verifies (the JWK's alg member).
+	// When empty, the key still verifies exactly one algorithm (RFC 8725
+	// section 3.1), the one its type implies: RS256 for an RSA key (the
+	// JWA default, and what Auth0 signs with; publish alg to use PS* or
+	// RS384/RS512), ES256, ES384 or ES512 by curve for an EC key, EdDSA
+	// for an Ed25519 key.
 	Algorithm string
 	// Public is an *rsa.PublicKey, an *ecdsa.PublicKey or an
 	// ed25519.PublicKey.
@@ -40,8 +51,11 @@ func (k *Key) fits(alg string) bool {
 	case *rsa.PublicKey:
 		// The size is checked here too, because keys from a KeySource of
 		// the user's have not been through checkKey.
-		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits {
+		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits || pub.N.BitLen() > MaxRSABits {
 			return false
+		}
+		if k.Algorithm == "" {
+			return alg == "RS256" // one key, one algorithm
 		}
 		switch alg {
 		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
@@ -71,6 +85,9 @@ func checkKey(k *Key) error {
 	case *rsa.PublicKey:
 		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits {
 			return fmt.Errorf("RSA key shorter than %d bits", MinRSABits)
+		}
+		if pub.N.BitLen() > MaxRSABits {
+			return fmt.Errorf("RSA key longer than %d bits", MaxRSABits)
 		}
 		if pub.E < 3 || pub.E%2 == 0 || pub.E > 1<<31-1 {
 			return errors.New("RSA public exponent is not an odd number from 3 to 2^31-1")
@@ -193,7 +210,7 @@ const (
 // only public signature keys are kept. A key is skipped, and reported in
 // the returned skipped error (nil when none was), when its use is not
 // "sig", its key_ops lack "verify", it is an "oct" key or an unknown kty,
-// an RSA key has fewer than [MinRSABits] bits, an exponent below 3 or even,
+// an RSA key has fewer than [MinRSABits] or more than [MaxRSABits] bits, an exponent below 3 or even,
 // or a modulus with the ROCA fingerprint (CVE-2017-15361), an EC point is
 // not on its curve, its alg does not fit its type or curve, it carries
 // private members, or it is malformed. A kid shared by several keys verifies no

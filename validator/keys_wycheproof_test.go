@@ -115,20 +115,20 @@ func wycheproofKeyCheck(keys []byte, token string) (stage string, err error) {
 	if err != nil {
 		return "JWS parsing", err
 	}
-	if err := t.header.check(); err != nil {
+	if err := checkHeader(&t.Header); err != nil {
 		return "JWS header", err
 	}
-	if _, ok := methods[t.header.Alg]; !ok {
-		return "algorithm", errors.New("alg not supported: " + t.header.Alg)
+	if _, ok := methods[t.Header.Alg]; !ok {
+		return "algorithm", errors.New("alg not supported: " + t.Header.Alg)
 	}
-	if err := t.decodeBody(); err != nil {
+	if err := decodeBody(t); err != nil {
 		return "JWS payload", err
 	}
-	k, err := set.lookup(t.header.Kid, t.header.Alg)
+	k, err := set.lookup(t.Header.Kid, t.Header.Alg)
 	if err != nil {
 		return "key selection", err
 	}
-	if err := t.verify(k); err != nil {
+	if err := verify(t, k); err != nil {
 		return "signature", err
 	}
 	return "", nil

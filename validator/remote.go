@@ -297,13 +297,13 @@ func newRemoteKeySet(cfg RemoteConfig) (*RemoteKeySet, error) {
 	// all the same: its tokens would come from an unprotected origin.
 	if cfg.JWKSURL == "" || strings.HasPrefix(strings.ToLower(cfg.Issuer), "http:") {
 		if err := checkFetchURL(cfg.Issuer); err != nil {
-			return nil, fmt.Errorf("validator: issuer: %w", err)
+			return nil, fmt.Errorf("validator: issuer %w", err)
 		}
 	}
 	switch {
 	case cfg.JWKSURL != "":
 		if err := checkFetchURL(cfg.JWKSURL); err != nil {
-			return nil, fmt.Errorf("validator: JWKS URL: %w", err)
+			return nil, fmt.Errorf("validator: JWKS URL %w", err)
 		}
 	case !cfg.Discovery:
 		r.jwksURL = auth0JWKSURL(cfg.Issuer)
@@ -560,7 +560,9 @@ func (r *RemoteKeySet) refresh(reason string) error {
 	if err == nil {
 		res, err = get(ctx, r.client, u)
 		if err == nil {
-			set, skipped, err = ParseJWKS(res.body)
+			if set, skipped, err = ParseJWKS(res.body); err != nil {
+				err = fmt.Errorf("%s: %w", u, err)
+			}
 		}
 	}
 	now := time.Now()

@@ -795,7 +795,11 @@ func TestSecurityClaims(t *testing.T) {
 		"https://evil.example/",
 		"",
 	} {
-		add(fmt.Sprintf("iss %q", v), e.body(drop("iss"), `"iss":`+js(v)), validator.ErrIssuer, rIssuer, noLookup)
+		reason := rIssuer
+		if v+"/" == e.iss.URL || v == e.iss.URL+"/" {
+			reason = rIssuerSlash
+		}
+		add(fmt.Sprintf("iss %q", v), e.body(drop("iss"), `"iss":`+js(v)), validator.ErrIssuer, reason, noLookup)
 	}
 	add("iss missing", e.body(drop("iss")), validator.ErrIssuer, rIssuer, noLookup)
 	add("iss an array", e.body(drop("iss"), `"iss":[`+iss+`]`), validator.ErrMalformed, rWrongType, noLookup)

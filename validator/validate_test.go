@@ -53,7 +53,8 @@ const (
 	rKid          = "no usable key with that kid"
 	rKidLen       = "kid too long"
 	rIssuer       = "iss is not the configured issuer"
-	rAudience     = "aud holds no accepted audience"
+	rIssuerSlash  = "iss differs from a configured issuer only by a trailing slash; configure the issuer exactly as the tokens' iss"
+	rAudience     = `aud holds no accepted audience (accepted: "https://api.example.com")`
 	rNoExp        = "exp missing"
 	rExpired      = "exp is in the past"
 	rNbf          = "nbf is in the future"

@@ -26,7 +26,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,6 +135,8 @@ type Validator struct {
 	now       func() time.Time
 	cache     *tokenCache // nil unless Config.CacheSize > 0
 	owned     []io.Closer // the key sources New made, closed by Close
+	// errAudience names the accepted audiences, for the logs.
+	errAudience error
 }
 
 // New returns a Validator for cfg. With no cfg.Keys it makes a
@@ -154,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 		maxSize:   cfg.MaxTokenSize,
 		now:       cfg.Now,
 	}
+	v.errAudience = &Error{Class: ErrAudience, Reason: fmt.Sprintf("aud holds no accepted audience (accepted: %s)", quoteList(v.audiences))}
 	if len(v.algs) == 0 {
 		v.algs = []string{"RS256"}
 	}
@@ -188,6 +193,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	case cfg.CacheSize > 0:
 		v.cache = newTokenCache(cfg.CacheSize, cfg.CacheTTL)
 	}
+	warnIssuer(cfg.Logger, cfg.Issuer)
 	if err := v.initKeys(ctx, &cfg); err != nil {
 		return nil, err
 	}
@@ -209,8 +215,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		if e, hash = v.cache.get(token, now); e != nil {
 			if v.checkTimes(e.claims, now) == nil {
 				k, err := e.src.Key(ctx, e.kid, e.alg)
-				if err == nil && k == e.key {
-					return e.claims, nil
+				if err == nil && k != nil && k.fits(e.alg) && e.key.matches(k) {
+					// A copy: no handler may change what another request sees.
+					return e.claims.Clone(), nil
 				}
 				if err != nil {
 					// The key left the set, or the keys are unavailable:
@@ -228,30 +235,30 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err != nil {
 		return nil, err
 	}
-	h := &t.header
-	if err := v.checkHeader(h); err != nil {
+	h := &t.Header
+	if err := v.headerAllowed(h); err != nil {
 		return nil, err
 	}
-	if err := t.decodePayload(); err != nil {
+	if err := t.DecodePayload(); err != nil {
 		return nil, err
 	}
 	// The issuer picks the key set: an unknown one is refused before the
 	// claims are decoded, and costs no key fetch.
-	if iss, ok := peekIssuer(t.payload); ok {
+	if iss, ok := peekIssuer(t.Payload); ok {
 		if _, known := v.sources[string(iss)]; !known {
-			return nil, errIssuer
+			return nil, v.issuerError(string(iss))
 		}
 	}
-	if err := t.decodeSignature(); err != nil {
+	if err := t.DecodeSignature(); err != nil {
 		return nil, err
 	}
-	c, err := claims.Parse(t.payload)
+	c, err := claims.Parse(t.Payload)
 	if err != nil {
 		return nil, &Error{Class: ErrMalformed, Reason: strings.TrimPrefix(err.Error(), "claims: "), Err: err}
 	}
 	src, ok := v.sources[c.Issuer]
 	if !ok {
-		return nil, errIssuer
+		return nil, v.issuerError(c.Issuer)
 	}
 	k, err := sourceKey(ctx, src, h.Kid, h.Alg)
 	if err != nil {
@@ -259,7 +266,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	}
 	// The signature is checked before the claims' values, so that a forged
 	// token is reported as forged even when it is also expired.
-	if err := t.verify(k); err != nil {
+	if err := verify(t, k); err != nil {
 		return nil, err
 	}
 	if err := v.checkTimes(c, now); err != nil {
@@ -269,9 +276,11 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		return nil, err
 	}
 	if v.cache != nil && now.Before(c.ExpiresAt) {
-		v.cache.put(hash, &cacheEntry{
-			token: token, claims: c, src: src, kid: h.Kid, alg: h.Alg, key: k, until: c.ExpiresAt,
-		}, now)
+		if snap, ok := snapshotKey(k); ok {
+			v.cache.put(hash, &cacheEntry{
+				token: token, claims: c.Clone(), src: src, kid: h.Kid, alg: h.Alg, key: snap, until: c.ExpiresAt,
+			}, now)
+		}
 	}
 	return c, nil
 }
@@ -294,7 +303,7 @@ func (v *Validator) checkTimes(c *claims.Claims, now time.Time) error {
 // checkClaims checks the claims that do not change with time.
 func (v *Validator) checkClaims(c *claims.Claims) error {
 	if !slices.ContainsFunc(v.audiences, c.HasAudience) {
-		return errAudience
+		return v.errAudience
 	}
 	if c.Subject == "" {
 		return errNoSub
@@ -312,7 +321,48 @@ func (v *Validator) checkClaims(c *claims.Claims) error {
 	return nil
 }
 
+// issuerError is the error for a token of an unknown issuer iss. An iss
+// that differs from a configured issuer only by a trailing slash is nearly
+// always a configuration mistake, so the reason (for the logs) says so.
+func (v *Validator) issuerError(iss string) error {
+	if iss == "" {
+		return errIssuer
+	}
+	alt := iss + "/"
+	if strings.HasSuffix(iss, "/") {
+		alt = iss[:len(iss)-1]
+	}
+	if _, ok := v.sources[alt]; ok {
+		return errIssuerSlash
+	}
+	return errIssuer
+}
+
+// quoteList renders configured values for an error reason.
+func quoteList(vals []string) string {
+	q := make([]string, len(vals))
+	for i, s := range vals {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// warnIssuer warns about an Auth0 issuer without its trailing slash: Auth0
+// puts one in every token's iss, so every token would be refused.
+func warnIssuer(logger *slog.Logger, issuer string) {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Path != "" || !strings.HasSuffix(strings.ToLower(u.Hostname()), ".auth0.com") {
+		return
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Warn("validator: Auth0 issuers end with a slash; tokens whose iss is "+strconv.Quote(issuer+"/")+" will be refused", "issuer", issuer)
+}
+
 var (
+	errIssuerSlash = &Error{Class: ErrIssuer, Reason: "iss differs from a configured issuer only by a trailing slash; configure the issuer exactly as the tokens' iss"}
+
 	errNoSub      = claimError("sub missing")
 	errNoClientID = claimError("client_id missing")
 	errNoJti      = claimError("jti missing")

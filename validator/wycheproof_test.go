@@ -119,20 +119,20 @@ func verifyCompactJWS(set *KeySet, token string) error {
 	if err != nil {
 		return err
 	}
-	if err := t.header.check(); err != nil {
+	if err := checkHeader(&t.Header); err != nil {
 		return err
 	}
-	if _, ok := methods[t.header.Alg]; !ok {
+	if _, ok := methods[t.Header.Alg]; !ok {
 		return errAlgNotAllowed
 	}
-	if err := t.decodeBody(); err != nil {
+	if err := decodeBody(t); err != nil {
 		return err
 	}
-	k, err := set.lookup(t.header.Kid, t.header.Alg)
+	k, err := set.lookup(t.Header.Kid, t.Header.Alg)
 	if err != nil {
 		return err
 	}
-	return t.verify(k)
+	return verify(t, k)
 }
 
 func TestWycheproofJWS(t *testing.T) {

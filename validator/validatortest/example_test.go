@@ -72,7 +72,7 @@ func ExampleIssuer_Mint_broken() {
 	// Output:
 	// token expired: exp is in the past
 	// algorithm not allowed: alg not allowed
-	// wrong audience: aud holds no accepted audience
+	// wrong audience: aud holds no accepted audience (accepted: "https://api.example.com")
 }
 
 // Outages: the issuer can misbehave, as a real one sometimes does.
