@@ -43,3 +43,9 @@ func TestNewRefusesUnsafeOrInvalidConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestProfileString(t *testing.T) {
+	assert.Equal(t, "ProfileAuth0", validator.ProfileAuth0.String())
+	assert.Equal(t, "ProfileRFC9068", validator.ProfileRFC9068.String())
+	assert.Equal(t, "Profile(7)", validator.Profile(7).String())
+}

@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,11 +61,15 @@ const (
 	ProfileRFC9068
 )
 
-func (p Profile) typOK(typ string) bool {
-	if strings.EqualFold(typ, "at+jwt") || strings.EqualFold(typ, "application/at+jwt") {
-		return true
+// String returns the profile's name, as in Go source.
+func (p Profile) String() string {
+	switch p {
+	case ProfileAuth0:
+		return "ProfileAuth0"
+	case ProfileRFC9068:
+		return "ProfileRFC9068"
 	}
-	return p == ProfileAuth0 && strings.EqualFold(typ, "JWT")
+	return "Profile(" + strconv.Itoa(int(p)) + ")"
 }
 
 // Config configures a Validator. Issuer and Audiences are required; every
@@ -125,7 +128,6 @@ type Config struct {
 
 // Validator validates access tokens. It is safe for concurrent use.
 type Validator struct {
-	issuer    string
 	sources   map[string]KeySource
 	audiences []string
 	algs      []string
@@ -150,7 +152,6 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 		return nil, errors.New("validator: Config.Audiences needs at least one non-empty audience")
 	}
 	v := &Validator{
-		issuer:    cfg.Issuer,
 		audiences: slices.Clone(cfg.Audiences),
 		algs:      slices.Clone(cfg.Algorithms),
 		leeway:    cfg.Leeway,
@@ -205,12 +206,11 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 // how long the call waits for a key fetch the token causes (the fetch
 // itself goes on, for the requests that share it).
 func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims, error) {
-	if len(token) > v.maxSize {
-		return nil, errTooLarge
-	}
 	now := v.now()
 	var hash uint64
-	if v.cache != nil {
+	// The size cap itself is parseJWS's; an oversized token is not even
+	// hashed for the cache.
+	if v.cache != nil && len(token) <= v.maxSize {
 		var e *cacheEntry
 		if e, hash = v.cache.get(token, now); e != nil {
 			if v.checkTimes(e.claims, now) == nil {
@@ -284,87 +284,3 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	}
 	return c, nil
 }
-
-// checkTimes checks exp, nbf and iat against now, with the leeway.
-func (v *Validator) checkTimes(c *claims.Claims, now time.Time) error {
-	switch {
-	case c.ExpiresAt.IsZero():
-		return errNoExp
-	case !now.Before(c.ExpiresAt.Add(v.leeway)):
-		return errExpired
-	case !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore):
-		return errNbf
-	case !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt):
-		return errIat
-	}
-	return nil
-}
-
-// checkClaims checks the claims that do not change with time.
-func (v *Validator) checkClaims(c *claims.Claims) error {
-	if !slices.ContainsFunc(v.audiences, c.HasAudience) {
-		return v.errAudience
-	}
-	if c.Subject == "" {
-		return errNoSub
-	}
-	if v.profile == ProfileRFC9068 {
-		switch {
-		case c.ClientID == "":
-			return errNoClientID
-		case c.ID == "":
-			return errNoJti
-		case c.IssuedAt.IsZero():
-			return errNoIat
-		}
-	}
-	return nil
-}
-
-// issuerError is the error for a token of an unknown issuer iss. An iss
-// that differs from a configured issuer only by a trailing slash is nearly
-// always a configuration mistake, so the reason (for the logs) says so.
-func (v *Validator) issuerError(iss string) error {
-	if iss == "" {
-		return errIssuer
-	}
-	alt := iss + "/"
-	if strings.HasSuffix(iss, "/") {
-		alt = iss[:len(iss)-1]
-	}
-	if _, ok := v.sources[alt]; ok {
-		return errIssuerSlash
-	}
-	return errIssuer
-}
-
-// quoteList renders configured values for an error reason.
-func quoteList(vals []string) string {
-	q := make([]string, len(vals))
-	for i, s := range vals {
-		q[i] = strconv.Quote(s)
-	}
-	return strings.Join(q, ", ")
-}
-
-// warnIssuer warns about an Auth0 issuer without its trailing slash: Auth0
-// puts one in every token's iss, so every token would be refused.
-func warnIssuer(logger *slog.Logger, issuer string) {
-	u, err := url.Parse(issuer)
-	if err != nil || u.Path != "" || !strings.HasSuffix(strings.ToLower(u.Hostname()), ".auth0.com") {
-		return
-	}
-	if logger == nil {
-		logger = slog.Default()
-	}
-	logger.Warn("validator: Auth0 issuers end with a slash; tokens whose iss is "+strconv.Quote(issuer+"/")+" will be refused", "issuer", issuer)
-}
-
-var (
-	errIssuerSlash = &Error{Class: ErrIssuer, Reason: "iss differs from a configured issuer only by a trailing slash; configure the issuer exactly as the tokens' iss"}
-
-	errNoSub      = claimError("sub missing")
-	errNoClientID = claimError("client_id missing")
-	errNoJti      = claimError("jti missing")
-	errNoIat      = claimError("iat missing")
-)
