@@ -122,11 +122,11 @@ func Get[T any](c *Claims, name string) (T, error) {
 	var v T
 	raw, ok := c.custom[name]
 	if !ok {
-		return v, &ClaimError{Name: name, Err: ErrMissing}
+		return v, &ClaimError{Name: name, Class: ErrMissing}
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		var zero T
-		return zero, &ClaimError{Name: name, Err: ErrType, typ: fmt.Sprintf("%T", v), kind: raw.Kind()}
+		return zero, &ClaimError{Name: name, Class: ErrType, typ: fmt.Sprintf("%T", v), kind: raw.Kind()}
 	}
 	return v, nil
 }
@@ -146,7 +146,7 @@ func (c *Claims) DecodeCustom(v any) error {
 		if errors.As(err, &se) {
 			name = string(se.JSONPointer)
 		}
-		return &ClaimError{Name: name, Err: ErrType, typ: fmt.Sprintf("%T", v)}
+		return &ClaimError{Name: name, Class: ErrType, typ: fmt.Sprintf("%T", v)}
 	}
 	return nil
 }
@@ -156,8 +156,10 @@ func (c *Claims) DecodeCustom(v any) error {
 type ClaimError struct {
 	// Name is the claim's name; for DecodeCustom, a JSON pointer to it.
 	Name string
-	// Err is the class: ErrMissing, ErrType or ErrInvalid.
-	Err error
+	// Class is the class: ErrMissing, ErrType or ErrInvalid. (As in
+	// validator.Error, Class is the sentinel; an Err field would be an
+	// underlying cause, which a claim error does not have.)
+	Class error
 
 	typ  string
 	kind jsontext.Kind
@@ -166,18 +168,18 @@ type ClaimError struct {
 // Error says which claim failed and how, without its value.
 func (e *ClaimError) Error() string {
 	switch {
-	case e.Err == ErrType && e.kind != 0:
+	case e.Class == ErrType && e.kind != 0:
 		return fmt.Sprintf("claims: claim %q is a JSON %s, not %s", e.Name, kindName(e.kind), e.typ)
-	case e.Err == ErrType:
+	case e.Class == ErrType:
 		return fmt.Sprintf("claims: claim %q does not decode into %s", e.Name, e.typ)
-	case e.Err == ErrMissing:
+	case e.Class == ErrMissing:
 		return fmt.Sprintf("claims: claim %q missing", e.Name)
 	}
-	return fmt.Sprintf("claims: claim %q: %v", e.Name, e.Err)
+	return fmt.Sprintf("claims: claim %q: %v", e.Name, e.Class)
 }
 
 // Unwrap returns the class of the error.
-func (e *ClaimError) Unwrap() error { return e.Err }
+func (e *ClaimError) Unwrap() error { return e.Class }
 
 func kindName(k jsontext.Kind) string {
 	switch k {

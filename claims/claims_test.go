@@ -143,6 +143,7 @@ func TestGet(t *testing.T) {
 		var ce *claims.ClaimError
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, "https://example.com/absent", ce.Name)
+		assert.Equal(t, claims.ErrMissing, ce.Class)
 		assert.Equal(t, "", v)
 		assert.Contains(t, err.Error(), "https://example.com/absent")
 	})
@@ -292,5 +293,5 @@ func TestClaimErrorMessages(t *testing.T) {
 	assert.EqualError(t, err, `claims: claim "n" is a JSON number, not string`)
 	_, err = claims.Get[string](c, "m")
 	assert.EqualError(t, err, `claims: claim "m" missing`)
-	assert.True(t, errors.Is(&claims.ClaimError{Name: "x", Err: claims.ErrInvalid}, claims.ErrInvalid))
+	assert.True(t, errors.Is(&claims.ClaimError{Name: "x", Class: claims.ErrInvalid}, claims.ErrInvalid))
 }

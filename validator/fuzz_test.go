@@ -277,7 +277,7 @@ func FuzzParseJWKS(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		set, _, err := validator.ParseJWKS(data)
+		set, err := validator.ParseJWKS(data)
 		if err != nil {
 			if set != nil {
 				t.Fatal("a set and an error")

@@ -121,29 +121,31 @@ const (
 )
 
 // ParseJWKS parses a JSON Web Key Set (RFC 7517) and applies the key policy:
-// only public signature keys are kept. A key is skipped, and reported in
-// the returned skipped error (nil when none was), when its use is not
-// "sig", its key_ops lack "verify", it is an "oct" key or an unknown kty,
-// an RSA key has fewer than [MinRSABits] or more than [MaxRSABits] bits, an exponent below 3 or even,
-// or a modulus with the ROCA fingerprint (CVE-2017-15361), an EC point is
-// not on its curve, its alg does not fit its type or curve, it carries
-// private members, or it is malformed. A kid shared by several keys verifies no
-// token. The set fails as a whole (err) when it is not a JSON object with
-// a keys array, holds more than [MaxJWKSKeys] keys, or keeps no key.
-func ParseJWKS(data []byte) (set *KeySet, skipped error, err error) {
+// only public signature keys are kept. A key is skipped when its use is
+// not "sig", its key_ops lack "verify", it is an "oct" key or an unknown
+// kty, an RSA key has fewer than [MinRSABits] or more than [MaxRSABits]
+// bits, an exponent below 3 or even, or a modulus with the ROCA
+// fingerprint (CVE-2017-15361), an EC point is not on its curve, its alg
+// does not fit its type or curve, it carries private members, or it is
+// malformed; [KeySet.Skipped] reports the skipped keys and why. A kid
+// shared by several keys verifies no token. The set fails as a whole
+// when it is not a JSON object with a keys array, holds more than
+// [MaxJWKSKeys] keys, or keeps no key (the error then says why each was
+// skipped).
+func ParseJWKS(data []byte) (*KeySet, error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, nil, errors.New("validator: JWKS is not a JSON object")
+		return nil, errors.New("validator: JWKS is not a JSON object")
 	}
 	if raw.Keys == nil {
-		return nil, nil, errors.New("validator: JWKS has no keys array")
+		return nil, errors.New("validator: JWKS has no keys array")
 	}
 	if len(raw.Keys) > MaxJWKSKeys {
-		return nil, nil, fmt.Errorf("validator: JWKS holds %d keys, more than %d", len(raw.Keys), MaxJWKSKeys)
+		return nil, fmt.Errorf("validator: JWKS holds %d keys, more than %d", len(raw.Keys), MaxJWKSKeys)
 	}
-	set = &KeySet{byID: make(map[string]*Key, len(raw.Keys)), ambiguous: map[string]bool{}}
+	set := &KeySet{byID: make(map[string]*Key, len(raw.Keys)), ambiguous: map[string]bool{}}
 	var skips []error
 	for i, r := range raw.Keys {
 		k, err := parseJWK(r)
@@ -153,11 +155,14 @@ func ParseJWKS(data []byte) (set *KeySet, skipped error, err error) {
 		}
 		set.add(k)
 	}
-	skipped = errors.Join(skips...)
+	set.skipped = errors.Join(skips...)
 	if set.Len() == 0 {
-		return nil, skipped, errors.New("validator: JWKS holds no usable signature key")
+		if set.skipped != nil {
+			return nil, fmt.Errorf("validator: JWKS holds no usable signature key: %w", set.skipped)
+		}
+		return nil, errors.New("validator: JWKS holds no usable signature key")
 	}
-	return set, skipped, nil
+	return set, nil
 }
 
 func parseJWK(raw []byte) (*Key, error) {

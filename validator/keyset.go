@@ -30,6 +30,7 @@ type KeySet struct {
 	// set reuse a kid for different kty, but a verifier must never guess.
 	ambiguous map[string]bool
 	keys      []*Key
+	skipped   error // the keys ParseJWKS left out, and why
 }
 
 // NewKeySet returns a KeySet of keys, which must pass the key policy (see
@@ -56,6 +57,11 @@ func (s *KeySet) add(k *Key) {
 	}
 	s.byID[k.ID] = k
 }
+
+// Skipped reports the keys of the JWKS that ParseJWKS left out by the key
+// policy, and why (errors.Join of one error per key), or nil when none
+// were.
+func (s *KeySet) Skipped() error { return s.skipped }
 
 // Len returns the number of keys in s.
 func (s *KeySet) Len() int { return len(s.keys) }

@@ -560,8 +560,10 @@ func (r *RemoteKeySet) refresh(reason string) error {
 	if err == nil {
 		res, err = get(ctx, r.client, u)
 		if err == nil {
-			if set, skipped, err = ParseJWKS(res.body); err != nil {
+			if set, err = ParseJWKS(res.body); err != nil {
 				err = fmt.Errorf("%s: %w", u, err)
+			} else {
+				skipped = set.Skipped()
 			}
 		}
 	}
@@ -664,7 +666,7 @@ func carryOver(set, prev *KeySet) *KeySet {
 	if prev == nil {
 		return set
 	}
-	out := &KeySet{byID: make(map[string]*Key, len(set.keys)), ambiguous: map[string]bool{}}
+	out := &KeySet{byID: make(map[string]*Key, len(set.keys)), ambiguous: map[string]bool{}, skipped: set.skipped}
 	for _, k := range set.keys {
 		if old, ok := prev.byID[k.ID]; ok && !prev.ambiguous[k.ID] && sameKey(old, k) {
 			k = old
