@@ -8,8 +8,8 @@ import (
 	"log"
 	"time"
 
-	"github.com/apiguard/apiguard/validator/validatortest"
 	"github.com/apiguard/apiguard/validator"
+	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // A Validator for an Auth0 API: the issuer is the tenant's domain with a

@@ -50,7 +50,9 @@ func (k *Key) fits(alg string) bool {
 			return true
 		}
 	case *ecdsa.PublicKey:
-		if pub == nil || pub.X == nil || pub.Y == nil {
+		// The point itself is checkKey's: every key a KeySet holds, or a
+		// KeySource of the user's returns (sourceKey), has been through it.
+		if pub == nil {
 			return false
 		}
 		switch alg {
@@ -92,12 +94,9 @@ func checkKey(k *Key) error {
 		default:
 			return errors.New("unsupported curve")
 		}
-		// A key built in code (NewKeySet) skips ParseJWKS's point check:
-		// nil coordinates would panic in ecdsa.Verify.
-		if pub.X == nil || pub.Y == nil {
-			return errors.New("EC point is not on its curve")
-		}
-		if _, err := pub.Bytes(); err != nil {
+		// A key built in code (NewKeySet, a KeySource of the user's) skips
+		// ParseJWKS's point check.
+		if !ecPointValid(pub) {
 			return errors.New("EC point is not on its curve")
 		}
 	case ed25519.PublicKey:
@@ -212,4 +211,17 @@ func hasVerify(ops []jwkset.KEYOPS) bool {
 		}
 	}
 	return false
+}
+
+// ecPointValid reports whether pub is a point on its curve. Bytes does the
+// check, but panics on missing coordinates, which a key built in code may
+// have: that is a refusal too.
+func ecPointValid(pub *ecdsa.PublicKey) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := pub.Bytes()
+	return err == nil
 }

@@ -2,6 +2,9 @@ package validator_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"testing"
 	"time"
 
@@ -111,26 +114,29 @@ func TestKeysKeyfuncCustomSourcePolicy(t *testing.T) {
 	t.Parallel()
 	weak := keysFixture(t, "rsa-1024-weak.pem", "weak", "RS256")
 	strong := keysFixture(t, "rsa-2048.pem", "k1", "RS256")
+	ecSigner := testkit.GenerateKey("k1", "ES256")
 	iss := newES256Issuer(t, "unused")
 	for name, tc := range map[string]struct {
 		key  *validator.Key
 		sign *testkit.Key
 		want error
 	}{
-		"nil key":            {nil, strong, validator.ErrUnknownKey},
-		"1024-bit RSA":       {weak.Public(), weak, validator.ErrSignature},
-		"key bound to PS256": {&validator.Key{ID: "k1", Algorithm: "PS256", Public: strong.Private.Public()}, strong, validator.ErrSignature},
+		"nil key":                    {nil, strong, validator.ErrUnknownKey},
+		"1024-bit RSA":               {weak.Public(), weak, validator.ErrSignature},
+		"key bound to PS256":         {&validator.Key{ID: "k1", Algorithm: "PS256", Public: strong.Private.Public()}, strong, validator.ErrSignature},
+		"EC key without coordinates": {&validator.Key{ID: "k1", Public: &ecdsa.PublicKey{Curve: elliptic.P256()}}, ecSigner, validator.ErrSignature},
+		"even RSA exponent":          {&validator.Key{ID: "k1", Public: &rsa.PublicKey{N: strong.Private.Public().(*rsa.PublicKey).N, E: 65536}}, strong, validator.ErrSignature},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := iss.Config()
-			cfg.Algorithms = []string{"RS256", "PS256"}
+			cfg.Algorithms = []string{"RS256", "PS256", "ES256"}
 			cfg.Keys = customKeys{tc.key}
 			v := newValidator(t, cfg)
 			token := iss.Mint(testkit.WithKey(tc.sign))
 			_, err := v.Validate(context.Background(), token)
 			require.ErrorIs(t, err, tc.want, "Validate")
 			require.NotPanics(t, func() {
-				_, err = jwt.Parse(token, jwtadapter.Keyfunc(context.Background(), v), jwt.WithValidMethods([]string{"RS256", "PS256"}))
+				_, err = jwt.Parse(token, jwtadapter.Keyfunc(context.Background(), v), jwt.WithValidMethods([]string{"RS256", "PS256", "ES256"}))
 			})
 			require.ErrorIs(t, err, tc.want, "Keyfunc")
 		})

@@ -43,9 +43,10 @@ type (
 )
 
 // sourceKey asks src for the key of kid that may verify alg, and applies
-// the key policy to the answer: a KeySource of the user's is not trusted to
-// have applied it. Validate and KeyForHeader both take their keys from
-// here.
+// the key policy to the answer. The keys of a KeySet or RemoteKeySet
+// passed checkKey when the set was built; a KeySource of the user's is not
+// trusted to have applied it, so its keys go through checkKey here.
+// Validate and KeyForHeader both take their keys from here.
 func sourceKey(ctx context.Context, src KeySource, kid, alg string) (*Key, error) {
 	k, err := src.Key(ctx, kid, alg)
 	switch {
@@ -55,6 +56,13 @@ func sourceKey(ctx context.Context, src KeySource, kid, alg string) (*Key, error
 		return nil, errKid // the source found nothing, without saying so
 	case !k.fits(alg):
 		return nil, errKeyMismatch
+	}
+	switch src.(type) {
+	case *KeySet, *RemoteKeySet:
+	default:
+		if err := checkKey(k); err != nil {
+			return nil, &Error{Class: ErrSignature, Reason: "key refused by the key policy", Err: err}
+		}
 	}
 	return k, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -635,6 +636,8 @@ func TestNewKeySetRefusesBrokenKeys(t *testing.T) {
 	good := secKey(t, "rsa-2048.pem", "rsa-1", "RS256")
 	goodRSA := good.Private.Public().(*rsa.PublicKey)
 	ec := secKey(t, "ec-p256.pem", "ec", "ES256").Private.Public().(*ecdsa.PublicKey)
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	require.NoError(t, err)
 	ed := secKey(t, "ed25519.pem", "ed", "EdDSA").Private.Public().(ed25519.PublicKey)
 	tests := []struct {
 		name string
@@ -647,9 +650,11 @@ func TestNewKeySetRefusesBrokenKeys(t *testing.T) {
 		{"RSA even e", &validator.Key{ID: "k", Public: &rsa.PublicKey{N: goodRSA.N, E: 65536}}},
 		{"nil *ecdsa.PublicKey", &validator.Key{ID: "k", Public: (*ecdsa.PublicKey)(nil)}},
 		{"EC without coordinates", &validator.Key{ID: "k", Public: &ecdsa.PublicKey{Curve: elliptic.P256()}}},
+		//lint:ignore SA1019 a point off its curve can only be built from raw coordinates
 		{"EC point off the curve", &validator.Key{ID: "k", Public: &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(1)}}},
+		//lint:ignore SA1019 a point on another curve can only be built from raw coordinates
 		{"EC point on another curve", &validator.Key{ID: "k", Public: &ecdsa.PublicKey{Curve: elliptic.P384(), X: ec.X, Y: ec.Y}}},
-		{"EC P-224", &validator.Key{ID: "k", Public: &ecdsa.PublicKey{Curve: elliptic.P224(), X: elliptic.P224().Params().Gx, Y: elliptic.P224().Params().Gy}}},
+		{"EC P-224", &validator.Key{ID: "k", Public: &p224.PublicKey}},
 		{"Ed25519 short", &validator.Key{ID: "k", Public: ed[:31]}},
 		{"nil ed25519", &validator.Key{ID: "k", Public: ed25519.PublicKey(nil)}},
 		{"private key", &validator.Key{ID: "k", Public: good.Private}},
