@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/apiguard/apiguard/validator"
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 )
 
 // Error codes of [Failure.Code]. The first three are the bearer token error
@@ -285,8 +290,111 @@ func Reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 	settingsFrom(r.Context()).reject(w, r, f)
 }
 
-// RealmFromContext returns the realm of the middleware that handled the
-// request whose context is ctx, or DefaultRealm.
-func RealmFromContext(ctx context.Context) string {
-	return settingsFrom(ctx).realm
+// classify maps an error of go-jwt-middleware's CheckJWT (from the token
+// extractor, or the validation function's *Failure) to the answer.
+func classify(err error) *Failure {
+	var f *Failure
+	var re *requestError
+	switch {
+	case errors.Is(err, jwtmiddleware.ErrJWTMissing):
+		return &Failure{Status: http.StatusUnauthorized, Description: "bearer token required", Err: ErrMissingToken}
+	case errors.As(err, &re):
+		return requestFailure(re)
+	case errors.As(err, &f):
+		return f
+	}
+	return tokenFailure("", err) // not reached: CheckJWT has no other errors
 }
+
+func requestFailure(err error) *Failure {
+	desc := "malformed request"
+	var re *requestError
+	if errors.As(err, &re) {
+		desc = re.reason
+	}
+	return &Failure{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: desc, Err: err}
+}
+
+// tokenFailure is the answer to a token that the TokenValidator refused
+// with err: 503 when the keys are unavailable, else 401 invalid_token.
+// Failure.Err keeps err whole, for logs and the hook; the client is told
+// only what [clientDescription] allows.
+func tokenFailure(token string, err error) *Failure {
+	if errors.Is(err, validator.ErrKeysUnavailable) {
+		return &Failure{
+			Status:      http.StatusServiceUnavailable,
+			Code:        CodeTemporarilyUnavailable,
+			Description: "signing keys unavailable, retry later",
+			Err:         err,
+		}
+	}
+	desc := "invalid token"
+	var ve *validator.Error
+	if errors.As(err, &ve) {
+		desc = clientDescription(token, ve.Class)
+	}
+	if !errors.Is(err, validator.ErrInvalidToken) {
+		err = &invalidToken{err}
+	}
+	return &Failure{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: desc, Err: err}
+}
+
+// Client descriptions of refused tokens.
+const (
+	descMalformed   = "malformed token"
+	descNotVerified = "signature not verified"
+)
+
+// clientDescription is the error_description of a token refused with
+// class. It must not let an anonymous client learn which issuers are
+// trusted, which kids exist or which algorithms are allowed (issue 10,
+// item 8). So a class is shown only when its check runs after the
+// signature verified (exp, nbf/iat, aud, required claims), which nobody
+// without a trusted key's signature can reach. Every earlier refusal reads
+// "malformed token" when the token itself is not a compact JWS with a
+// JSON object header (a fact of the token alone, whatever the
+// configuration), and "signature not verified" otherwise: wrong issuer,
+// unknown kid, algorithm not allowed, wrong typ, a claims set refused
+// after the issuer check and a bad signature all read the same.
+func clientDescription(token string, class error) string {
+	switch class {
+	case validator.ErrExpired, validator.ErrNotYetValid, validator.ErrAudience, validator.ErrClaims:
+		return class.Error()
+	}
+	if !isCompactJWS(token) {
+		return descMalformed
+	}
+	return descNotVerified
+}
+
+// isCompactJWS reports whether token has the shape of a compact JWS:
+// three base64url segments, the first two not empty, the header a JSON
+// object. It runs only on the error path.
+func isCompactJWS(token string) bool {
+	h, rest, ok1 := strings.Cut(token, ".")
+	p, sig, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || h == "" || p == "" || strings.Contains(sig, ".") {
+		return false
+	}
+	for _, seg := range [...]string{h, p, sig} {
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; !isAlnum(c) && c != '-' && c != '_' {
+				return false
+			}
+		}
+	}
+	hdr, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return false
+	}
+	hdr = bytes.TrimLeft(hdr, " \t\r\n")
+	return len(hdr) > 0 && hdr[0] == '{' && json.Valid(hdr)
+}
+
+// invalidToken makes an error of a custom TokenValidator match
+// validator.ErrInvalidToken.
+type invalidToken struct{ err error }
+
+func (e *invalidToken) Error() string        { return "invalid token: " + e.err.Error() }
+func (e *invalidToken) Unwrap() error        { return e.err }
+func (e *invalidToken) Is(target error) bool { return target == validator.ErrInvalidToken }

@@ -83,7 +83,7 @@ func TestRouters(t *testing.T) {
 		{"malformed", "/contacts", "Bearer a b", 400,
 			`Bearer realm="api", error="invalid_request", error_description="Authorization header has extra parts"`, ""},
 		{"expired", "/contacts", "Bearer " + expired, 401,
-			`Bearer realm="api", error="invalid_token", error_description="token expired: exp is in the past"`, ""},
+			`Bearer realm="api", error="invalid_token", error_description="token expired"`, ""},
 		{"scope granted", "/contacts", "Bearer " + reader, 200, "", "auth0|test-user "},
 		{"scope missing", "/contacts", "Bearer " + admin, 403,
 			`Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="read:contacts"`, ""},
