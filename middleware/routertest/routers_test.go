@@ -60,7 +60,10 @@ func gorillaRouter(v middleware.TokenValidator) http.Handler {
 	return r
 }
 
-func TestRouters(t *testing.T) {
+// fixture starts a fake issuer and a validator for it, both closed when
+// the test ends.
+func fixture(t *testing.T) (*validatortest.Issuer, *validator.Validator) {
+	t.Helper()
 	iss := validatortest.NewIssuer()
 	t.Cleanup(iss.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -68,6 +71,11 @@ func TestRouters(t *testing.T) {
 	v, err := validator.New(ctx, iss.Config())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = v.Close() })
+	return iss, v
+}
+
+func TestRouters(t *testing.T) {
+	iss, v := fixture(t)
 
 	reader := iss.Mint(validatortest.WithScope("read:contacts"), validatortest.WithClaim("org_id", "org_acme"))
 	admin := iss.Mint(validatortest.WithPermissions("admin"))
