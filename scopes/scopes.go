@@ -72,14 +72,17 @@ func RequireAnyScope(scopes ...string) func(http.Handler) http.Handler {
 // Auth0 permissions are scope values of the API.
 func RequirePermission(permissions ...string) func(http.Handler) http.Handler {
 	permissions = mustScopes("RequirePermission", permissions)
-	return guard(func(_ *http.Request, c *claims.Claims) bool {
-		for _, p := range permissions {
-			if !c.HasPermission(p) {
-				return false
-			}
-		}
-		return true
-	}, scopeFailure("the token lacks a required permission", permissions, ErrPermission))
+	return guard(func(_ *http.Request, c *claims.Claims) bool { return c.HasAllPermissions(permissions...) },
+		scopeFailure("the token lacks a required permission", permissions, ErrPermission))
+}
+
+// RequireAnyPermission lets a request through when the token's Auth0 RBAC
+// permissions claim holds at least one of permissions, and otherwise
+// answers 403 insufficient_scope with scope="<permissions, space-separated>".
+func RequireAnyPermission(permissions ...string) func(http.Handler) http.Handler {
+	permissions = mustScopes("RequireAnyPermission", permissions)
+	return guard(func(_ *http.Request, c *claims.Claims) bool { return slices.ContainsFunc(permissions, c.HasPermission) },
+		scopeFailure("the token has none of the accepted permissions", permissions, ErrPermission))
 }
 
 // RequireOrganization lets a request through when the token's org_id
