@@ -129,6 +129,34 @@ func WithExcludedPaths(paths ...string) Option {
 	}
 }
 
+// WithResourceMetadata makes every challenge of the middleware and of the
+// guards after it (401, 403 and 400) carry
+// resource_metadata="<url>", the absolute URL of the API's OAuth 2.0
+// Protected Resource Metadata (RFC 9728 section 5.1), where a client that
+// meets the API cold learns which authorization server to ask for a
+// token. Package resource serves the document and derives the URL.
+func WithResourceMetadata(url string) Option {
+	return func(c *config) {
+		c.resourceMetadata = nil
+		if url != "" {
+			c.resourceMetadata = func(*http.Request) string { return url }
+		}
+	}
+}
+
+// WithResourceMetadataFunc is [WithResourceMetadata] with the URL built for
+// each rejected request, for an API reached under several host names:
+//
+//	middleware.WithResourceMetadataFunc(func(r *http.Request) string {
+//		return "https://" + r.Host + meta.Path()
+//	})
+//
+// Building it from r.Host only reflects what the client sent back to that
+// client; behind a proxy, prefer the public URL.
+func WithResourceMetadataFunc(url func(r *http.Request) string) Option {
+	return func(c *config) { c.resourceMetadata = url }
+}
+
 // WithErrorHandler replaces [WriteError] as the renderer of rejections,
 // for the middleware and for guards that run after it. f.Realm is set.
 func WithErrorHandler(h ErrorHandler) Option {
