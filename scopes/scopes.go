@@ -140,6 +140,19 @@ func RequireClaim(name string, ok func(c *claims.Claims) bool) func(http.Handler
 // guard returns the middleware that calls next when ok, and otherwise
 // rejects with a copy of fail.
 func guard(ok func(*http.Request, *claims.Claims) bool, fail middleware.Failure) func(http.Handler) http.Handler {
+	return check(func(r *http.Request, c *claims.Claims) *middleware.Failure {
+		if ok(r, c) {
+			return nil
+		}
+		f := fail
+		return &f
+	})
+}
+
+// check returns the middleware that calls next when fail returns nil, and
+// otherwise rejects with what it returns. A request without validated
+// claims gets 401 with a bare challenge.
+func check(fail func(*http.Request, *claims.Claims) *middleware.Failure) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, found := claims.FromContext(r.Context())
@@ -151,9 +164,8 @@ func guard(ok func(*http.Request, *claims.Claims) bool, fail middleware.Failure)
 				})
 				return
 			}
-			if !ok(r, c) {
-				f := fail
-				middleware.Reject(w, r, &f)
+			if f := fail(r, c); f != nil {
+				middleware.Reject(w, r, f)
 				return
 			}
 			next.ServeHTTP(w, r)
