@@ -121,6 +121,8 @@ func TestRoutes(t *testing.T) {
 		{"contacts without token", "/api/contacts", "", 401, `Bearer realm="api"`},
 		{"claims", "/api/claims", noScope, 200, ""},
 		{"wrong method", "/api/public", "", 405, ""},
+		{"liveness", "/healthz", "", 200, ""},
+		{"readiness with keys", "/readyz", "", 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
