@@ -96,7 +96,7 @@ func ExampleNew_options() {
 	auth := middleware.New(v,
 		middleware.WithRealm("contacts"),
 		middleware.WithCredentialsOptional(),
-		middleware.WithExclusion(func(r *http.Request) bool { return r.URL.Path == "/healthz" }),
+		middleware.WithExcludedPaths("/healthz"),
 		middleware.WithOnReject(func(r *http.Request, f *middleware.Failure) {
 			logger.Warn("rejected", "path", r.URL.Path, "failure", f)
 		}),

@@ -14,7 +14,8 @@
 //	WWW-Authenticate: Bearer realm="api", error="insufficient_scope", error_description="...", scope="read:contacts"
 //
 // (RFC 6750 section 3.1); organization and claim guards send no scope
-// attribute. A request without validated claims, because credentials were
+// attribute. [RequireStepUp] asks for a stronger or more recent sign-in
+// with 401 insufficient_user_authentication (RFC 9470). A request without validated claims, because credentials were
 // optional or the guard was mounted without the middleware, gets 401 with a
 // bare challenge. Guards answer through middleware.Reject, so they use the
 // realm, error handler and OnReject hook of the middleware in front of them.
