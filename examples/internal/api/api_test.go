@@ -179,9 +179,7 @@ func TestKeysUnavailable(t *testing.T) {
 	dead := httptest.NewServer(nil)
 	issuer := dead.URL + "/"
 	dead.Close() // nothing listens there any more
-	v, err := validator.New(t.Context(), validator.Config{
-		Issuer: issuer, Audiences: []string{stack.Audience}, StartWithoutKeys: true,
-	})
+	v, err := api.NewValidator(t.Context(), api.Settings{Issuer: issuer, Audience: stack.Audience})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,5 +203,15 @@ func TestKeysUnavailable(t *testing.T) {
 	}
 	if resp, _ := http.Get(srv.URL + "/api/public"); resp == nil || resp.StatusCode != http.StatusOK {
 		t.Fatal("/api/public needs no keys")
+	}
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": http.StatusServiceUnavailable} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
