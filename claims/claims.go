@@ -92,6 +92,17 @@ func (c *Claims) HasAnyScope(scopes ...string) bool {
 // matched exactly.
 func (c *Claims) HasPermission(p string) bool { return slices.Contains(c.Permissions, p) }
 
+// HasAllPermissions reports whether the Auth0 RBAC permissions claim holds
+// every one of permissions. It is true when permissions is empty.
+func (c *Claims) HasAllPermissions(permissions ...string) bool {
+	for _, p := range permissions {
+		if !c.HasPermission(p) {
+			return false
+		}
+	}
+	return true
+}
+
 // HasAudience reports whether aud is one of the token's audiences.
 func (c *Claims) HasAudience(aud string) bool { return slices.Contains(c.Audience, aud) }
 

@@ -92,6 +92,16 @@ func TestHasPermission(t *testing.T) {
 	assert.False(t, mustParse(t, `{}`).HasPermission("read:contacts"))
 }
 
+func TestHasAllPermissions(t *testing.T) {
+	c := mustParse(t, auth0Payload)
+	assert.True(t, c.HasAllPermissions("read:contacts", "admin:all"))
+	assert.True(t, c.HasAllPermissions("read:contacts"))
+	assert.True(t, c.HasAllPermissions(), "nothing required")
+	assert.False(t, c.HasAllPermissions("read:contacts", "write:nothing"))
+	assert.False(t, c.HasAllPermissions("read:contacts", "openid"), "a scope is not a permission")
+	assert.False(t, mustParse(t, `{}`).HasAllPermissions("read:contacts"))
+}
+
 func TestHasAudienceAndClient(t *testing.T) {
 	c := mustParse(t, auth0Payload)
 	assert.True(t, c.HasAudience("https://api.example.com"))

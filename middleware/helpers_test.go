@@ -99,6 +99,12 @@ func segments(token string) (header, payload, signature string) {
 	return parts[0], parts[1], parts[2]
 }
 
+// resign replaces the token's signature segment with sig.
+func resign(token, sig string) string {
+	h, p, _ := segments(token)
+	return h + "." + p + "." + sig
+}
+
 // requireNoLeak fails when s holds the token or any of its segments.
 func requireNoLeak(t testing.TB, s, token string) {
 	t.Helper()

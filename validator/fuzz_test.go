@@ -1,6 +1,7 @@
 package validator_test
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -252,26 +253,28 @@ func FuzzParseJWKS(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	// The Wycheproof key-set cases, when available.
-	if dir := os.Getenv("WYCHEPROOF_DIR"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join("..", dir)
-		}
-		if data, err := os.ReadFile(filepath.Join(dir, "json_web_key_test.json")); err == nil {
-			var file struct {
-				TestGroups []struct {
-					Public  json.RawMessage `json:"public"`
-					Private json.RawMessage `json:"private"`
-				} `json:"testGroups"`
-			}
-			if json.Unmarshal(data, &file) == nil {
-				for _, g := range file.TestGroups {
-					for _, raw := range []json.RawMessage{g.Public, g.Private} {
-						if raw != nil {
-							f.Add([]byte(raw))
-						}
-					}
-				}
+	// The Wycheproof key-set cases (see wycheproofFile for where they are).
+	dir := cmp.Or(os.Getenv("WYCHEPROOF_DIR"), "testdata/wycheproof")
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "json_web_key_test.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var file struct {
+		TestGroups []struct {
+			Public  json.RawMessage `json:"public"`
+			Private json.RawMessage `json:"private"`
+		} `json:"testGroups"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		f.Fatal(err)
+	}
+	for _, g := range file.TestGroups {
+		for _, raw := range []json.RawMessage{g.Public, g.Private} {
+			if raw != nil {
+				f.Add([]byte(raw))
 			}
 		}
 	}

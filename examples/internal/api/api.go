@@ -5,6 +5,8 @@
 //	GET /api/private   200 with any valid access token
 //	GET /api/contacts  200 with scope read:contacts, else 403 insufficient_scope
 //	GET /api/claims    200 with a JSON view of the validated claims
+//	GET /healthz       200 while the process runs (liveness)
+//	GET /readyz        200 once the issuer's signing keys are loaded, else 503 (readiness)
 //
 // Rejections are written by the apiguard middleware (RFC 6750: 400, 401, 403
 // or 503 with WWW-Authenticate).
@@ -32,6 +34,8 @@ func NewHandler(v *validator.Validator, opts ...middleware.Option) http.Handler 
 	mux.Handle("GET /api/private", guard(http.HandlerFunc(private)))
 	mux.Handle("GET /api/contacts", guard(scopes.RequireScope(ContactsScope)(http.HandlerFunc(contacts))))
 	mux.Handle("GET /api/claims", guard(http.HandlerFunc(claimsView)))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", readyz(v))
 	return mux
 }
 

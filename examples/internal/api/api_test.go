@@ -121,6 +121,8 @@ func TestRoutes(t *testing.T) {
 		{"contacts without token", "/api/contacts", "", 401, `Bearer realm="api"`},
 		{"claims", "/api/claims", noScope, 200, ""},
 		{"wrong method", "/api/public", "", 405, ""},
+		{"liveness", "/healthz", "", 200, ""},
+		{"readiness with keys", "/readyz", "", 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,16 +179,11 @@ func TestKeysUnavailable(t *testing.T) {
 	dead := httptest.NewServer(nil)
 	issuer := dead.URL + "/"
 	dead.Close() // nothing listens there any more
-	keys, err := validator.NewRemoteKeySet(t.Context(), validator.RemoteConfig{Issuer: issuer, StartWithoutKeys: true})
+	v, closeValidator, err := api.NewValidator(t.Context(), api.Settings{Issuer: issuer, Audience: stack.Audience})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { keys.Close() })
-	v, err := validator.New(t.Context(), validator.Config{Issuer: issuer, Audiences: []string{stack.Audience}, Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
+	t.Cleanup(closeValidator)
 	srv := httptest.NewServer(api.NewHandler(v))
 	t.Cleanup(srv.Close)
 
@@ -206,5 +203,15 @@ func TestKeysUnavailable(t *testing.T) {
 	}
 	if resp, _ := http.Get(srv.URL + "/api/public"); resp == nil || resp.StatusCode != http.StatusOK {
 		t.Fatal("/api/public needs no keys")
+	}
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": http.StatusServiceUnavailable} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }

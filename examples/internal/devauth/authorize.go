@@ -158,7 +158,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.putTx(tx)
-	s.render(w, http.StatusOK, "login", loginView{Tx: tx.id, Client: client.displayName(), Org: orgName(org)})
+	s.render(w, http.StatusOK, "login", s.loginView(tx, "", ""))
 }
 
 // browserID returns the browser's ID cookie, setting a new one if absent.
@@ -219,10 +219,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	user := s.cfg.userByName(r.PostForm.Get("username"))
 	if user == nil || subtle.ConstantTimeCompare([]byte(user.Password), []byte(r.PostForm.Get("password"))) != 1 {
 		s.putTx(tx)
-		s.render(w, http.StatusUnauthorized, "login", loginView{
-			Tx: tx.id, Client: tx.client.displayName(), Org: orgName(tx.org),
-			Error: "Wrong username or password.", Username: r.PostForm.Get("username"),
-		})
+		s.render(w, http.StatusUnauthorized, "login", s.loginView(tx, "Wrong username or password.", r.PostForm.Get("username")))
 		return
 	}
 	// A new browser ID on login prevents session fixation.
@@ -508,6 +505,15 @@ func orgName(o *Organization) string {
 
 type loginView struct {
 	Tx, Client, Org, Error, Username string
+	Users                            []User // listed when Config.ShowUsersOnLogin
+}
+
+func (s *Server) loginView(tx *transaction, errMsg, username string) loginView {
+	v := loginView{Tx: tx.id, Client: tx.client.displayName(), Org: orgName(tx.org), Error: errMsg, Username: username}
+	if s.cfg.ShowUsersOnLogin {
+		v.Users = s.cfg.Users
+	}
+	return v
 }
 
 type consentView struct {
@@ -555,7 +561,13 @@ label{display:block;margin:.5rem 0}input{width:100%;padding:.4rem}button{margin:
 <label>Username <input id="username" name="username" autocomplete="username" value="{{.Username}}" required></label>
 <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
 <button id="login" type="submit">Log in</button>
-</form></body></html>
+</form>
+{{if .Users}}<table id="demo-users">
+<caption>Demo users</caption>
+<tr><th>username</th><th>password</th><th></th></tr>
+{{range .Users}}<tr><td class="username">{{.Username}}</td><td class="password">{{.Password}}</td><td>{{.Hint}}</td></tr>
+{{end}}</table>{{end}}
+</body></html>
 {{end}}
 {{define "consent"}}{{template "head" "Authorize"}}
 <h1>Authorize {{.Client}}</h1>

@@ -30,8 +30,9 @@ var Endpoints = []string{"public", "private", "contacts", "claims"}
 
 // Config configures an App.
 type Config struct {
-	// Issuer is the authorization server's issuer URL, with its trailing
-	// slash, such as "https://tenant.us.auth0.com/".
+	// Issuer is the authorization server's issuer URL, exactly as it
+	// writes it in tokens: "https://tenant.us.auth0.com/" for Auth0 (with
+	// the trailing slash), often without the slash elsewhere.
 	Issuer string
 	// ClientID and ClientSecret identify the application (Auth0:
 	// Applications > Regular Web Application > Settings).
