@@ -74,7 +74,7 @@ func get(t *testing.T, method, url string, header http.Header) (*http.Response, 
 // parameter and checks the JSON names and values.
 func TestServeEveryField(t *testing.T) {
 	t.Parallel()
-	h, err := resource.NewHandler(resource.Metadata{
+	_, err := resource.NewHandler(resource.Metadata{
 		Resource:                              "https://api.example.com/v1?",
 		AuthorizationServers:                  []string{"https://tenant.us.auth0.com/"},
 		JWKSURI:                               "https://api.example.com/jwks.json",
@@ -92,7 +92,7 @@ func TestServeEveryField(t *testing.T) {
 		SignedMetadata:                        "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
 	})
 	require.Error(t, err, "a query, even empty, is refused")
-	h, err = resource.NewHandler(resource.Metadata{
+	h, err := resource.NewHandler(resource.Metadata{
 		Resource:                              "https://api.example.com/v1",
 		AuthorizationServers:                  []string{"https://tenant.us.auth0.com/"},
 		JWKSURI:                               "https://api.example.com/jwks.json",
@@ -201,15 +201,6 @@ func TestServeMethods(t *testing.T) {
 	}
 	resp, _ = get(t, http.MethodGet, u+"/other", nil)
 	assert.Equal(t, 404, resp.StatusCode)
-}
-
-func getHead(t *testing.T, u string) (*http.Response, string) {
-	return doReq(t, http.MethodHead, u, nil)
-}
-
-func doReq(t *testing.T, method, u string, h http.Header) (*http.Response, string) {
-	t.Helper()
-	return get(t, method, u, h)
 }
 
 // TestMetadataIsCopied: changing the Metadata after NewHandler changes

@@ -106,9 +106,10 @@ type Config struct {
 	// another's token, and a token of an unknown issuer is refused
 	// without a fetch.
 	ExtraIssuers []IssuerConfig
-	// Logger receives the warnings and key cache events of the key sets
-	// New makes itself (Keys nil); default slog.Default(). A RemoteKeySet
-	// given in Keys logs to its own RemoteConfig.Logger.
+	// Logger receives New's configuration warnings and the key cache
+	// events of the key sets New makes itself (Keys nil); default
+	// slog.Default(). A RemoteKeySet given in Keys logs to its own
+	// RemoteConfig.Logger.
 	Logger *slog.Logger
 
 	// CacheSize, when positive, enables a cache of up to this many fully
