@@ -67,8 +67,7 @@ func isToken(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isAlnum(c) && strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
+		if charClass[s[i]]&tchar == 0 {
 			return false
 		}
 	}
@@ -79,11 +78,7 @@ func isToken(s string) bool {
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isB64token(s string) bool {
 	i := 0
-	for i < len(s) {
-		c := s[i]
-		if !isAlnum(c) && strings.IndexByte("-._~+/", c) < 0 {
-			break
-		}
+	for i < len(s) && charClass[s[i]]&b64char != 0 {
 		i++
 	}
 	if i == 0 {
@@ -97,6 +92,22 @@ func isB64token(s string) bool {
 	return true
 }
 
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
+// Character classes, one table lookup per byte: a token is checked on
+// every call and is usually around a kilobyte.
+const (
+	tchar   = 1 << iota // RFC 9110 tchar
+	b64char             // RFC 6750 b64token, without the trailing "="
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range 256 {
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if alnum || strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0 {
+			t[c] |= tchar
+		}
+		if alnum || strings.IndexByte("-._~+/", byte(c)) >= 0 {
+			t[c] |= b64char
+		}
+	}
+	return t
+}()
