@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/apiguard/apiguard/claims"
 )
@@ -24,13 +23,13 @@ func isBound(c *claims.Claims) bool {
 
 // checkProof decides whether the bound token of a call to method may be
 // used. For now it refuses every bound token.
-func checkProof(ctx context.Context, method, token string, c *claims.Claims) error {
-	proofs := metadata.ValueFromIncomingContext(ctx, "dpop")
+func checkProof(ctx context.Context, md Metadata, method, token string, c *claims.Claims) error {
+	proofs := md.Values(ctx, "dpop")
 	if len(proofs) > 1 {
 		return errTwoProofs
 	}
 	// DPOP-INTEGRATION: verify proofs[0] with package dpop as the HTTP side
-	// does: htm and htu from proofTarget(ctx, method), ath the hash of token,
+	// does: htm and htu from proofTarget(ctx, md, method), ath the hash of token,
 	// the proof's key thumbprint equal to c's cnf.jkt; return nil when it
 	// verifies. A missing or failing proof stays Unauthenticated, a replay
 	// store that cannot answer Unavailable.
@@ -43,8 +42,8 @@ func checkProof(ctx context.Context, method, token string, c *claims.Claims) err
 // HTTP/2 request the call travels as, "POST" to
 // "https://<authority><method>", where authority is the call's :authority.
 // ok is false when the call has no single :authority.
-func proofTarget(ctx context.Context, method string) (htm, htu string, ok bool) {
-	auth := metadata.ValueFromIncomingContext(ctx, ":authority")
+func proofTarget(ctx context.Context, md Metadata, method string) (htm, htu string, ok bool) {
+	auth := md.Values(ctx, ":authority")
 	if len(auth) != 1 || auth[0] == "" {
 		return "", "", false
 	}

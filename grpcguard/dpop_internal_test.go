@@ -24,7 +24,7 @@ func TestProofTarget(t *testing.T) {
 	}
 	got := make(chan target, 1)
 	srv := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		htm, htu, ok := proofTarget(ctx, info.FullMethod)
+		htm, htu, ok := proofTarget(ctx, incoming{}, info.FullMethod)
 		got <- target{htm, htu, ok}
 		return h(ctx, req)
 	}))
@@ -40,6 +40,6 @@ func TestProofTarget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, target{"POST", "https://api.example.com/grpc.health.v1.Health/Check", true}, <-got)
 
-	_, _, ok := proofTarget(context.Background(), "/a.B/C")
+	_, _, ok := proofTarget(context.Background(), incoming{}, "/a.B/C")
 	assert.False(t, ok, "no :authority, no target")
 }

@@ -96,10 +96,33 @@ func New(v Validator, p Policy) *Interceptor {
 	return &Interceptor{v: v, rules: rules}
 }
 
+// Metadata gives a call's request metadata values by lower-case name
+// ("authorization", "dpop", ":authority"): gRPC metadata, or the HTTP
+// headers of a call made with another RPC framework.
+type Metadata interface {
+	Values(ctx context.Context, name string) []string
+}
+
+// incoming reads the gRPC metadata of the call from its context.
+type incoming struct{}
+
+func (incoming) Values(ctx context.Context, name string) []string {
+	return metadata.ValueFromIncomingContext(ctx, name)
+}
+
+// Authorize applies the policy to a call of method (a full method name)
+// whose request metadata md holds, and returns the context for its
+// handler, with the claims unless the method is public, or a *Rejection
+// (or a guard's status error). The interceptors call it; adapters for other
+// RPC frameworks, such as Connect, call it too.
+func (ic *Interceptor) Authorize(ctx context.Context, method string, md Metadata) (context.Context, error) {
+	return ic.authorize(ctx, method, md)
+}
+
 // Unary returns the unary server interceptor.
 func (ic *Interceptor) Unary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, err := ic.authorize(ctx, info.FullMethod)
+		ctx, err := ic.authorize(ctx, info.FullMethod, incoming{})
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +134,7 @@ func (ic *Interceptor) Unary() grpc.UnaryServerInterceptor {
 // whose Context carries the claims.
 func (ic *Interceptor) Stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx, err := ic.authorize(ss.Context(), info.FullMethod)
+		ctx, err := ic.authorize(ss.Context(), info.FullMethod, incoming{})
 		if err != nil {
 			return err
 		}
@@ -154,7 +177,7 @@ var errNoPolicy = &Rejection{Code: codes.PermissionDenied, Message: "method has 
 
 // authorize applies the policy of method to the call and returns the
 // handler's context, with the claims unless the method is public.
-func (ic *Interceptor) authorize(ctx context.Context, method string) (context.Context, error) {
+func (ic *Interceptor) authorize(ctx context.Context, method string, md Metadata) (context.Context, error) {
 	rule, ok := ic.rules[method]
 	if !ok {
 		return nil, errNoPolicy
@@ -162,7 +185,7 @@ func (ic *Interceptor) authorize(ctx context.Context, method string) (context.Co
 	if rule.public {
 		return ctx, nil
 	}
-	token, rej := bearer(metadata.ValueFromIncomingContext(ctx, "authorization"))
+	token, rej := bearer(md.Values(ctx, "authorization"))
 	if rej != nil {
 		return nil, rej
 	}
@@ -174,7 +197,7 @@ func (ic *Interceptor) authorize(ctx context.Context, method string) (context.Co
 		return nil, errNoClaims
 	}
 	if isBound(c) {
-		if err := checkProof(ctx, method, token, c); err != nil {
+		if err := checkProof(ctx, md, method, token, c); err != nil {
 			return nil, err
 		}
 	}
