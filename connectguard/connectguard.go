@@ -45,6 +45,11 @@ func New(ic *grpcguard.Interceptor) connect.Interceptor {
 type interceptor struct{ ic *grpcguard.Interceptor }
 
 // headers are a call's HTTP headers as grpcguard metadata.
+//
+// DPOP-INTEGRATION: proofs are read from the DPoP header; the htu needs the
+// request's authority, which Connect does not pass to interceptors (it is
+// not a header): serve Connect behind an http.Handler that records r.Host
+// in the context, or a configured public base URL, when proofs are checked.
 type headers http.Header
 
 func (h headers) Values(_ context.Context, name string) []string { return http.Header(h).Values(name) }
