@@ -4,6 +4,8 @@ go 1.26.0
 
 replace github.com/apiguard/apiguard => ../
 
+replace github.com/apiguard/apiguard/grpcguard => ../grpcguard
+
 require (
 	github.com/apiguard/apiguard/grpcguard v0.0.0
 	github.com/chromedp/chromedp v0.23.0
@@ -31,5 +33,3 @@ require (
 	github.com/apiguard/apiguard v0.0.0
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 )
-
-replace github.com/apiguard/apiguard/grpcguard => ../grpcguard
