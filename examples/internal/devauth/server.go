@@ -148,7 +148,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
-		"acr_values_supported": []string{ACRMultiFactor, ACRPassword},
+		"acr_values_supported":                  []string{ACRMultiFactor, ACRPassword},
 		"claims_supported": []string{
 			"acr", "amr", "aud", "auth_time", "email", "email_verified", "exp", "iat", "iss",
 			"name", "nickname", "nonce", "org_id", "sub",
