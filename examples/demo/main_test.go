@@ -19,6 +19,8 @@ func TestDemo(t *testing.T) {
 		"302 to", "token response (code exchange)", `"https://example.com/roles"`,
 		"GET /api/contacts  -> 403 (want 403)", `error="insufficient_scope"`,
 		`GET /api/private -> 401 (want 401)  WWW-Authenticate: Bearer`,
+		"Step up: GET /api/mfa", "acr_values=http://schemas.openid.net/pape/policies/2007/06/multi-factor max_age=600",
+		"GET /api/mfa       -> 200 (want 200)",
 		"All steps behaved as expected.",
 	} {
 		if !strings.Contains(out.String(), want) {
