@@ -20,6 +20,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/apiguard/apiguard/claims"
@@ -128,6 +129,10 @@ var demoContacts = []Contact{
 	{"Grace Hopper", "grace@example.com"},
 	{"Edsger Dijkstra", "edsger@example.com"},
 }
+
+// Contacts returns the demo address book, which the MCP example serves
+// too.
+func Contacts() []Contact { return slices.Clone(demoContacts) }
 
 func contacts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"contacts": demoContacts})
