@@ -60,7 +60,11 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("MCP endpoint %s (listening on %s, issuer %s)", cfg.Audience, l.Addr(), cfg.Issuer)
-	log.Fatal(api.NewServer(h).Serve(l))
+	srv := api.NewServer(h)
+	// Streamable HTTP keeps server-sent event streams open for as long as
+	// a session lives: a write deadline would cut them.
+	srv.WriteTimeout = 0
+	log.Fatal(srv.Serve(l))
 }
 
 // config is what the command line and the environment say; Audience is

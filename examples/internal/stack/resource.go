@@ -14,6 +14,11 @@ import (
 // with audience or resource (RFC 8707) set to identifier.
 func AddResource(cfg *devauth.Config, identifier, name string) {
 	for _, a := range cfg.APIs {
+		if a.Identifier == identifier {
+			return // registered already
+		}
+	}
+	for _, a := range cfg.APIs {
 		if a.Identifier != Audience {
 			continue
 		}
