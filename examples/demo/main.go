@@ -271,6 +271,8 @@ func (w *walk) run(ctx context.Context) {
 		w.p.printf("    /api/claims answered:\n%s\n", indent(prettyJSON(body), "      "))
 	}
 
+	w.stepUpWalk(ctx)
+
 	w.step("Call the API directly without a token")
 	w.noToken(ctx)
 
@@ -442,4 +444,32 @@ func oneLine(s string, max int) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// stepUpWalk calls /api/mfa, which wants a multi-factor sign-in at most
+// 600 s old (RFC 9470): the API refuses the password-only token, the web
+// app sends the browser back to /authorize with the challenge's acr_values
+// and max_age, the script types the one-time code devauth shows, and the
+// web app calls again.
+func (w *walk) stepUpWalk(ctx context.Context) {
+	w.step("Step up: GET /api/mfa wants a second factor (RFC 9470)")
+	var hops []browser.Hop
+	w.b.OnHop = func(h browser.Hop) { hops = append(hops, h) }
+	page, err := w.b.Get(ctx, w.st.WebAppURL+"/call/mfa")
+	w.b.OnHop = nil
+	if !w.check(err == nil && page.Has("mfa-form"), "the web app got 401 insufficient_user_authentication and sent the browser to the second factor") {
+		return
+	}
+	for _, h := range hops {
+		if u, err := url.Parse(h.URL); err == nil && strings.HasPrefix(h.URL, w.st.Issuer+"authorize?") {
+			w.p.printf("    /authorize again with acr_values=%s max_age=%s\n", u.Query().Get("acr_values"), u.Query().Get("max_age"))
+		}
+	}
+	code := page.Text("otp-code")
+	w.p.printf("    devauth shows the development one-time code %s; typing it\n", code)
+	page, err = w.b.Submit(ctx, page, "mfa-form", map[string]string{"code": code}, "verify")
+	if !w.check(err == nil && page.Text("api-path") == "/api/mfa", "back on the web app, which called /api/mfa again") {
+		return
+	}
+	w.check(page.Text("api-status") == "200", "GET /api/mfa       -> %s (want 200)  %s", page.Text("api-status"), oneLine(page.Text("api-result"), 80))
 }

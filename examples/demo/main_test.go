@@ -36,6 +36,8 @@ func TestDemo(t *testing.T) {
 		"/apiguard.examples.contacts.v1.Contacts/WhoAmI -> OK (want OK)  auth0|alice",
 		"/apiguard.examples.contacts.v1.Contacts/ListContacts -> OK (want OK)  3 contacts",
 		"/apiguard.examples.contacts.v1.Contacts/ListContacts -> PermissionDenied (want PermissionDenied)",
+		"Step up: GET /api/mfa", "acr_values=http://schemas.openid.net/pape/policies/2007/06/multi-factor max_age=600",
+		"GET /api/mfa       -> 200 (want 200)",
 		"All steps behaved as expected.",
 	} {
 		if !strings.Contains(out.String(), want) {
