@@ -15,6 +15,11 @@
 // soon as the issuer answers. GET /healthz answers 200 while the process
 // runs, GET /readyz 200 once the keys are loaded (503 before). It logs one
 // line at start-up, key fetch warnings, and nothing per request.
+//
+// GET /.well-known/oauth-protected-resource serves the API's metadata (RFC
+// 9728): resource is -audience, authorization_servers [-issuer]; every 401
+// and 403 challenge points to it with resource_metadata. GET /api/mfa
+// requires a multi-factor sign-in at most 10 minutes old (RFC 9470).
 package main
 
 import (
@@ -46,6 +51,9 @@ func main() {
 	for _, w := range cfg.warnings {
 		log.Print("warning: ", w)
 	}
+	if w := cfg.MetadataWarning(); w != "" {
+		log.Print("warning: ", w)
+	}
 	// Key refreshes are routine: only warnings and errors reach the log.
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	v, closeValidator, err := newValidator(cfg, logger)
@@ -58,7 +66,7 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("listening on http://%s (issuer %s, audience %s, keys %s)", l.Addr(), cfg.Issuer, cfg.Audience, cfg.keysFrom())
-	log.Fatal(api.NewServer(api.NewHandler(v)).Serve(l))
+	log.Fatal(api.NewServer(api.NewHandler(v, cfg.Settings)).Serve(l))
 }
 
 // config is what the command line and the environment say.

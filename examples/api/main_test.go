@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,7 +75,7 @@ func startAPI(t *testing.T, args ...string) *httptest.Server {
 	require.NoError(t, err)
 	t.Cleanup(closeValidator)
 	srv := httptest.NewUnstartedServer(nil)
-	srv.Config = api.NewServer(api.NewHandler(v))
+	srv.Config = api.NewServer(api.NewHandler(v, c.Settings))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
@@ -171,4 +172,22 @@ func TestServerTimeouts(t *testing.T) {
 	assert.Less(t, srv.MaxHeaderBytes, http.DefaultMaxHeaderBytes)
 	// The slowest answer (a request waiting for a key fetch) fits.
 	assert.Greater(t, srv.WriteTimeout, 2*time.Second)
+}
+
+// TestMetadataFromFlags: the metadata's resource is the -audience value and
+// its authorization server the -issuer value, exactly as given.
+func TestMetadataFromFlags(t *testing.T) {
+	p := fakeoidc.New(t)
+	srv := startAPI(t, "-issuer", p.Issuer, "-jwks-url", p.JWKSURL)
+	resp, err := http.Get(srv.URL + "/.well-known/oauth-protected-resource")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var m struct {
+		Resource             string   `json:"resource"`
+		AuthorizationServers []string `json:"authorization_servers"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+	assert.Equal(t, audience, m.Resource)
+	assert.Equal(t, []string{p.Issuer}, m.AuthorizationServers)
 }

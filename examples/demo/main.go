@@ -29,9 +29,11 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"google.golang.org/grpc/codes"
 
 	"github.com/apiguard/apiguard/examples/internal/browser"
 	"github.com/apiguard/apiguard/examples/internal/devauth"
+	"github.com/apiguard/apiguard/examples/internal/grpcapi"
 	"github.com/apiguard/apiguard/examples/internal/jwtutil"
 	"github.com/apiguard/apiguard/examples/internal/stack"
 )
@@ -83,6 +85,12 @@ func run(ctx context.Context, o options, out io.Writer, getenv func(string) stri
 		return 1
 	}
 	defer st.Close()
+	gs, err := startGRPC(st.Validator)
+	if err != nil {
+		fmt.Fprintln(out, "demo: starting the gRPC service:", err)
+		return 1
+	}
+	defer gs.close()
 
 	switch {
 	case o.token:
@@ -90,13 +98,13 @@ func run(ctx context.Context, o options, out io.Writer, getenv func(string) stri
 			fmt.Fprintln(out, "demo:", err)
 			return 1
 		}
-		printServers(p, st)
+		printServers(p, st, gs)
 	case o.serve || auth0 != nil:
 		printOpen(p, st, auth0 == nil)
-		printServers(p, st)
+		printServers(p, st, gs)
 	default:
-		printServers(p, st)
-		w := &walk{p: p, b: browser.New(), st: st, tokens: tokens}
+		printServers(p, st, gs)
+		w := &walk{p: p, b: browser.New(), st: st, tokens: tokens, grpc: gs}
 		walkCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		w.run(walkCtx)
 		cancel()
@@ -134,7 +142,7 @@ func printOpen(p *printer, st *stack.Stack, demoUsers bool) {
 
 // printServers prints devauth's banner (when it runs) and where the three
 // servers listen.
-func printServers(p *printer, st *stack.Stack) {
+func printServers(p *printer, st *stack.Stack, gs *grpcService) {
 	if st.AuthServer != nil {
 		p.printf("%s\n", devauth.Banner)
 	}
@@ -146,6 +154,7 @@ func printServers(p *printer, st *stack.Stack) {
 	}
 	p.printf("  API                   %s   (audience %s)\n", st.APIURL, st.Audience)
 	p.printf("  web app               %s\n", st.WebAppURL)
+	p.printf("  gRPC service          %s   (%s, plaintext)\n", gs.addr, grpcapi.Service)
 }
 
 // printToken signs alice in and prints her access token and a curl line
@@ -186,6 +195,7 @@ type tokenLog struct {
 
 	mu          sync.Mutex
 	count       int
+	lastAccess  string
 	lastRefresh string
 	lastScope   string
 }
@@ -195,7 +205,7 @@ func (l *tokenLog) report(reason string, t *oauth2.Token) {
 	id, _ := t.Extra("id_token").(string)
 	l.mu.Lock()
 	l.count++
-	l.lastRefresh, l.lastScope = t.RefreshToken, scope
+	l.lastAccess, l.lastRefresh, l.lastScope = t.AccessToken, t.RefreshToken, scope
 	l.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "    token response (%s), seen by the web app on the server side:\n", reason)
@@ -215,12 +225,20 @@ func (l *tokenLog) last() (count int, refresh, scope string) {
 	return l.count, l.lastRefresh, l.lastScope
 }
 
+// access returns the last access token the web app received.
+func (l *tokenLog) access() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastAccess
+}
+
 // walk is the scripted walk-through.
 type walk struct {
 	p      *printer
 	b      *browser.Browser
 	st     *stack.Stack
 	tokens *tokenLog
+	grpc   *grpcService
 	n      int
 	failed int
 }
@@ -253,8 +271,13 @@ func (w *walk) run(ctx context.Context) {
 		w.p.printf("    /api/claims answered:\n%s\n", indent(prettyJSON(body), "      "))
 	}
 
+	w.stepUpWalk(ctx)
+
 	w.step("Call the API directly without a token")
 	w.noToken(ctx)
+
+	w.step("Call the gRPC service with the same access token")
+	w.callGRPC(ctx, codes.OK)
 
 	w.step("Refresh the tokens (refresh token rotation)")
 	_, before, _ := w.tokens.last()
@@ -271,6 +294,7 @@ func (w *walk) run(ctx context.Context) {
 	}
 	w.call(ctx, "private", http.StatusOK)
 	w.call(ctx, "contacts", http.StatusForbidden)
+	w.callGRPC(ctx, codes.PermissionDenied)
 
 	w.step("Log out")
 	if w.submitHome(ctx, "logout") {
@@ -420,4 +444,32 @@ func oneLine(s string, max int) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// stepUpWalk calls /api/mfa, which wants a multi-factor sign-in at most
+// 600 s old (RFC 9470): the API refuses the password-only token, the web
+// app sends the browser back to /authorize with the challenge's acr_values
+// and max_age, the script types the one-time code devauth shows, and the
+// web app calls again.
+func (w *walk) stepUpWalk(ctx context.Context) {
+	w.step("Step up: GET /api/mfa wants a second factor (RFC 9470)")
+	var hops []browser.Hop
+	w.b.OnHop = func(h browser.Hop) { hops = append(hops, h) }
+	page, err := w.b.Get(ctx, w.st.WebAppURL+"/call/mfa")
+	w.b.OnHop = nil
+	if !w.check(err == nil && page.Has("mfa-form"), "the web app got 401 insufficient_user_authentication and sent the browser to the second factor") {
+		return
+	}
+	for _, h := range hops {
+		if u, err := url.Parse(h.URL); err == nil && strings.HasPrefix(h.URL, w.st.Issuer+"authorize?") {
+			w.p.printf("    /authorize again with acr_values=%s max_age=%s\n", u.Query().Get("acr_values"), u.Query().Get("max_age"))
+		}
+	}
+	code := page.Text("otp-code")
+	w.p.printf("    devauth shows the development one-time code %s; typing it\n", code)
+	page, err = w.b.Submit(ctx, page, "mfa-form", map[string]string{"code": code}, "verify")
+	if !w.check(err == nil && page.Text("api-path") == "/api/mfa", "back on the web app, which called /api/mfa again") {
+		return
+	}
+	w.check(page.Text("api-status") == "200", "GET /api/mfa       -> %s (want 200)  %s", page.Text("api-status"), oneLine(page.Text("api-result"), 80))
 }

@@ -33,6 +33,11 @@ func TestDemo(t *testing.T) {
 		"302 to", "token response (code exchange)", `"https://example.com/roles"`,
 		"GET /api/contacts  -> 403 (want 403)", `error="insufficient_scope"`,
 		`GET /api/private -> 401 (want 401)  WWW-Authenticate: Bearer`,
+		"/apiguard.examples.contacts.v1.Contacts/WhoAmI -> OK (want OK)  auth0|alice",
+		"/apiguard.examples.contacts.v1.Contacts/ListContacts -> OK (want OK)  3 contacts",
+		"/apiguard.examples.contacts.v1.Contacts/ListContacts -> PermissionDenied (want PermissionDenied)",
+		"Step up: GET /api/mfa", "acr_values=http://schemas.openid.net/pape/policies/2007/06/multi-factor max_age=600",
+		"GET /api/mfa       -> 200 (want 200)",
 		"All steps behaved as expected.",
 	} {
 		if !strings.Contains(out.String(), want) {

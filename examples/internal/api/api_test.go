@@ -42,7 +42,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	f.api = httptest.NewServer(api.NewHandler(v))
+	f.api = httptest.NewServer(api.NewHandler(v, api.Settings{Issuer: f.issuer, Audience: stack.Audience}))
 	t.Cleanup(f.api.Close)
 	return f
 }
@@ -184,7 +184,7 @@ func TestKeysUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeValidator)
-	srv := httptest.NewServer(api.NewHandler(v))
+	srv := httptest.NewServer(api.NewHandler(v, api.Settings{Issuer: issuer, Audience: stack.Audience}))
 	t.Cleanup(srv.Close)
 
 	// Any well-formed token from that issuer needs its keys.

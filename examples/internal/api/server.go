@@ -3,10 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/apiguard/apiguard/resource"
 	"github.com/apiguard/apiguard/validator"
 )
 
@@ -56,6 +59,84 @@ type Settings struct {
 	Discovery bool
 	// Logger receives the validator's key refresh messages.
 	Logger *slog.Logger
+	// DPoP says how the API takes DPoP-bound tokens; the zero value is
+	// DPoPAllowed with DefaultDPoPAlgs.
+	DPoP DPoP
+}
+
+// DPoPMode says whether the API takes DPoP-bound tokens (RFC 9449).
+type DPoPMode string
+
+// DPoP modes.
+const (
+	// DPoPAllowed takes both Bearer and DPoP tokens; the default.
+	DPoPAllowed DPoPMode = "allowed"
+	// DPoPRequired takes DPoP tokens only.
+	DPoPRequired DPoPMode = "required"
+	// DPoPOff takes Bearer tokens only.
+	DPoPOff DPoPMode = "off"
+)
+
+// DefaultDPoPAlgs are the JWS algorithms the API accepts for DPoP proofs
+// unless DPoP.Algs says otherwise.
+var DefaultDPoPAlgs = []string{"ES256", "ES384", "ES512", "PS256", "RS256", "EdDSA"}
+
+// DPoP is the single place that says how the API takes DPoP proofs.
+//
+// DPoP is not wired into the middleware yet: today only the metadata
+// reads it (dpop_signing_alg_values_supported whenever the mode is not
+// DPoPOff, dpop_bound_access_tokens_required with DPoPRequired). Whoever
+// connects DPoP to the middleware reads the same two fields, so that what
+// the API announces and what it does cannot drift apart.
+type DPoP struct {
+	// Mode is DPoPAllowed when empty.
+	Mode DPoPMode
+	// Algs are the accepted proof algorithms; nil means DefaultDPoPAlgs.
+	Algs []string
+}
+
+// EffectiveMode returns Mode with its default applied.
+func (d DPoP) EffectiveMode() DPoPMode {
+	if d.Mode == "" {
+		return DPoPAllowed
+	}
+	return d.Mode
+}
+
+// EffectiveAlgs returns the accepted proof algorithms: none when DPoP is
+// off, else Algs or DefaultDPoPAlgs.
+func (d DPoP) EffectiveAlgs() []string {
+	switch {
+	case d.EffectiveMode() == DPoPOff:
+		return nil
+	case d.Algs != nil:
+		return slices.Clone(d.Algs)
+	}
+	return slices.Clone(DefaultDPoPAlgs)
+}
+
+// Metadata returns the API's protected resource metadata (RFC 9728): the
+// audience is the resource identifier, the issuer its only authorization
+// server; tokens come in the Authorization header only.
+func (s Settings) Metadata() resource.Metadata {
+	return resource.Metadata{
+		Resource:                      s.Audience,
+		AuthorizationServers:          []string{s.Issuer},
+		ScopesSupported:               []string{ContactsScope},
+		BearerMethodsSupported:        []string{"header"},
+		ResourceName:                  "Contacts API (apiguard example)",
+		DPoPSigningAlgValuesSupported: s.DPoP.EffectiveAlgs(),
+		DPoPBoundAccessTokensRequired: s.DPoP.EffectiveMode() == DPoPRequired,
+	}
+}
+
+// MetadataWarning explains, for the start-up log, why the API serves no
+// metadata, or returns "" when it does.
+func (s Settings) MetadataWarning() string {
+	if _, err := resource.NewHandler(s.Metadata()); err != nil {
+		return fmt.Sprintf("audience %q is not an absolute http(s) URL, so it cannot be an RFC 9728 resource identifier: no /.well-known/oauth-protected-resource and no resource_metadata in challenges", s.Audience)
+	}
+	return ""
 }
 
 // NewValidator returns the API's validator, and the function that closes

@@ -37,12 +37,17 @@ type transaction struct {
 	nonce       string
 	userID      string // set once the user has logged in
 	authTime    time.Time
+	stepUp      stepUpRequest // acr_values and max_age
+	amr         []string      // how the user authenticated: pwd, then mfa
+	otp         string        // the one-time code shown, while the second factor is pending
+	otpTries    int
 }
 
 // ssoSession is a browser's login at the authorization server.
 type ssoSession struct {
 	userID   string
 	authTime time.Time
+	amr      []string
 }
 
 // challengeRE matches an S256 code_challenge: 32 bytes, base64url, no padding.
@@ -69,6 +74,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	state := q.Get("state")
 	fail := func(code, desc string) { redirectError(w, r, redirectURI, state, code, desc) }
 
+	// Before the repeated-parameter check, which would call several
+	// resources invalid_request rather than RFC 8707's invalid_target.
+	audience, aerr := s.requestedAudience(q)
+	if aerr != nil {
+		fail(aerr.code, aerr.desc)
+		return
+	}
 	for k, v := range q {
 		if len(v) > 1 {
 			fail("invalid_request", fmt.Sprintf("Parameter %q must not be repeated", k))
@@ -98,17 +110,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "Parameter 'code_challenge' is malformed")
 		return
 	}
-	audience := q.Get("audience")
-	if audience == "" {
-		audience = s.cfg.DefaultAudience
-	}
-	var api *API
-	if audience != "" {
-		if api = s.cfg.api(audience); api == nil {
-			fail("access_denied", "Service not found: "+audience)
-			return
-		}
-	}
+	api := s.cfg.api(audience) // checked by requestedAudience; nil for none
 	var org *Organization
 	if p := q.Get("organization"); p != "" {
 		if org = s.cfg.organization(p); org == nil {
@@ -134,6 +136,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	stepUp, err := parseStepUp(q.Get("acr_values"), q.Get("max_age"))
+	if err != nil {
+		fail("invalid_request", err.Error())
+		return
+	}
 
 	browser := s.browserID(w, r)
 	tx := &transaction{
@@ -141,15 +148,16 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		client: client, redirectURI: redirectURI, state: state,
 		scopes: strings.Fields(q.Get("scope")), api: api, org: org,
 		invitation: invitation, prompt: prompt, challenge: challenge,
-		nonce: q.Get("nonce"),
+		nonce: q.Get("nonce"), stepUp: stepUp,
 	}
 	s.mu.Lock()
 	s.sweepLocked()
 	sess := s.sessions[browser]
 	s.mu.Unlock()
 
-	if sess != nil && !slices.Contains(prompt, "login") {
-		tx.userID, tx.authTime = sess.userID, sess.authTime
+	// max_age: a sign-in older than that counts as none (OIDC Core 3.1.2.1).
+	if sess != nil && !slices.Contains(prompt, "login") && !stepUp.tooOld(sess.authTime, s.now()) {
+		tx.userID, tx.authTime, tx.amr = sess.userID, sess.authTime, slices.Clone(sess.amr)
 		s.afterLogin(w, r, tx)
 		return
 	}
@@ -227,8 +235,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	delete(s.sessions, tx.browser)
 	tx.browser = randomToken()
-	s.sessions[tx.browser] = &ssoSession{userID: user.ID, authTime: now}
-	tx.userID, tx.authTime = user.ID, now
+	s.sessions[tx.browser] = &ssoSession{userID: user.ID, authTime: now, amr: []string{AMRPassword}}
+	tx.userID, tx.authTime, tx.amr = user.ID, now, []string{AMRPassword}
 	s.mu.Unlock()
 	s.setBrowserCookie(w, tx.browser)
 	s.afterLogin(w, r, tx)
@@ -243,6 +251,14 @@ func (s *Server) afterLogin(w http.ResponseWriter, r *http.Request, tx *transact
 	user := s.cfg.userByID(tx.userID)
 	if user == nil {
 		fail("access_denied", "User not found")
+		return
+	}
+	if tx.needsSecondFactor() {
+		if slices.Contains(tx.prompt, "none") {
+			fail("interaction_required", "Multi-factor authentication required")
+			return
+		}
+		s.secondFactor(w, tx, http.StatusOK, "")
 		return
 	}
 	if tx.org != nil && !s.isMember(user, tx.org.ID) {
@@ -366,6 +382,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, tx *transaction, user *User) {
 	g := &grant{
 		userID: user.ID, clientID: tx.client.ID, nonce: tx.nonce, authTime: tx.authTime,
+		amr: slices.Clone(tx.amr),
 	}
 	var perms []string
 	if tx.api != nil {

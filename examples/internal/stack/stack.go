@@ -197,7 +197,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		apiL.Close()
 		return nil, fmt.Errorf("API validator: %w", err)
 	}
-	st.start(apiL, api.NewServer(api.NewHandler(st.Validator)))
+	st.start(apiL, api.NewServer(api.NewHandler(st.Validator, api.Settings{Issuer: st.Issuer, Audience: st.Audience})))
 
 	if st.WebApp, err = webapp.New(ctx, webapp.Config{
 		Issuer: st.Issuer, ClientID: st.ClientID, ClientSecret: st.ClientSecret,
