@@ -445,3 +445,45 @@ func TestMessagesAreSafe(t *testing.T) {
 func resign(token, sig string) string {
 	return token[:strings.LastIndexByte(token, '.')+1] + sig
 }
+
+// TestStepUpGuard: the RFC 9470 step-up rules of package scopes, over gRPC:
+// PermissionDenied naming acr_values and max_age, class scopes.ErrStepUp.
+func TestStepUpGuard(t *testing.T) {
+	iss, v := fixture(t)
+	var rejected error
+	p := testPolicy()
+	p[methodOpen] = grpcguard.Authenticated(grpcguard.StepUp(scopes.StepUp{
+		ACRValues: []string{scopes.MultiFactorACR}, AMRValues: []string{"mfa"}, MaxAge: 600 * time.Second,
+	}))
+	conn := serve(t, grpcguard.New(v, p), func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		resp, err := h(ctx, req)
+		rejected = err
+		return resp, err
+	})
+	now := time.Now().Unix()
+	tests := []struct {
+		name string
+		opts []testkit.TokenOption
+		want codes.Code
+	}{
+		{"acr multi-factor, recent", []testkit.TokenOption{testkit.WithClaim("acr", scopes.MultiFactorACR), testkit.WithClaim("auth_time", now-60)}, codes.OK},
+		{"amr mfa, recent", []testkit.TokenOption{testkit.WithClaim("amr", []string{"pwd", "mfa"}), testkit.WithClaim("auth_time", now)}, codes.OK},
+		{"password only", []testkit.TokenOption{testkit.WithClaim("amr", []string{"pwd"}), testkit.WithClaim("auth_time", now)}, codes.PermissionDenied},
+		{"too old", []testkit.TokenOption{testkit.WithClaim("acr", scopes.MultiFactorACR), testkit.WithClaim("auth_time", now-700)}, codes.PermissionDenied},
+		{"no auth_time", []testkit.TokenOption{testkit.WithClaim("acr", scopes.MultiFactorACR)}, codes.PermissionDenied},
+		{"milliseconds", []testkit.TokenOption{testkit.WithClaim("acr", scopes.MultiFactorACR), testkit.WithClaim("auth_time", now*1000)}, codes.PermissionDenied},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rejected = nil
+			_, st := call(t, conn, methodOpen, "Bearer "+iss.Mint(tt.opts...))
+			require.Equal(t, tt.want, st.Code(), "%v", st.Err())
+			if tt.want == codes.OK {
+				return
+			}
+			assert.Equal(t, `insufficient user authentication: requires acr_values=`+scopes.MultiFactorACR+` max_age=600`, st.Message())
+			assert.ErrorIs(t, rejected, scopes.ErrStepUp)
+		})
+	}
+	assert.Panics(t, func() { grpcguard.StepUp(scopes.StepUp{}) }, "a step-up that requires nothing")
+}

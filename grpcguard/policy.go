@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/scopes"
@@ -165,6 +166,27 @@ func Claim(name string, ok func(c *claims.Claims) bool) Guard {
 			return nil
 		}
 		return deny.copy()
+	}
+}
+
+// StepUp lets a call through when the token's authentication satisfies s
+// (RFC 9470: acr values and/or the age of auth_time), as
+// scopes.RequireStepUp decides for HTTP. A refusal is PermissionDenied
+// whose message names what is required (acr_values, max_age), so that the
+// client can sign the user in again with those parameters; its class is
+// scopes.ErrStepUp. It panics on an invalid s, as RequireStepUp does.
+func StepUp(s scopes.StepUp) Guard {
+	s.Check(&claims.Claims{}, time.Time{}) // panics now on an invalid s, not on the first call
+	var req []string
+	for _, p := range s.Params() {
+		req = append(req, p.Name+"="+p.Value)
+	}
+	reason := "insufficient user authentication: requires " + strings.Join(req, " ")
+	return func(_ context.Context, c *claims.Claims) error {
+		if err := s.Check(c, time.Now()); err != nil {
+			return &Denied{Reason: reason, Err: err}
+		}
+		return nil
 	}
 }
 

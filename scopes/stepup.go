@@ -79,13 +79,7 @@ type StepUp struct {
 // of range, or when a value could not be sent in acr_values.
 func RequireStepUp(s StepUp) func(http.Handler) http.Handler {
 	s = mustStepUp(s)
-	var params []middleware.Param
-	if len(s.ACRValues) > 0 {
-		params = append(params, middleware.Param{Name: "acr_values", Value: strings.Join(s.ACRValues, " ")})
-	}
-	if s.MaxAge > 0 {
-		params = append(params, middleware.Param{Name: "max_age", Value: strconv.FormatInt(int64(s.MaxAge/time.Second), 10)})
-	}
+	params := s.Params()
 	fail := func(desc string, err error) *middleware.Failure {
 		return &middleware.Failure{
 			Status:      http.StatusUnauthorized,
@@ -96,17 +90,47 @@ func RequireStepUp(s StepUp) func(http.Handler) http.Handler {
 		}
 	}
 	return check(func(_ *http.Request, c *claims.Claims) *middleware.Failure {
-		if len(s.ACRValues) > 0 && !s.acrOK(c) {
-			return fail("a different authentication level is required",
-				fmt.Errorf("%w: neither %s nor %s satisfies the required acr values", ErrStepUp, s.ACRClaim, s.AMRClaim))
-		}
-		if s.MaxAge > 0 {
-			if desc, err := s.ageError(c, time.Now()); err != nil {
-				return fail(desc, err)
-			}
+		if desc, err := s.check(c, time.Now()); err != nil {
+			return fail(desc, err)
 		}
 		return nil
 	})
+}
+
+// Check reports whether c satisfies s at now, as [RequireStepUp] decides,
+// for transports other than net/http (package grpcguard uses it). The
+// error, of class [ErrStepUp], is for logs: it names the claims but never
+// their values. It panics on an invalid s, as RequireStepUp does.
+func (s StepUp) Check(c *claims.Claims, now time.Time) error {
+	s = mustStepUp(s)
+	_, err := s.check(c, now)
+	return err
+}
+
+// Params returns the auth-params of a refusal, acr_values and max_age (only
+// those s sets), for the challenge or an error message.
+func (s StepUp) Params() []middleware.Param {
+	var params []middleware.Param
+	if len(s.ACRValues) > 0 {
+		params = append(params, middleware.Param{Name: "acr_values", Value: strings.Join(s.ACRValues, " ")})
+	}
+	if s.MaxAge > 0 {
+		params = append(params, middleware.Param{Name: "max_age", Value: strconv.FormatInt(int64(s.MaxAge/time.Second), 10)})
+	}
+	return params
+}
+
+// check is the decision of RequireStepUp and Check: the client's
+// description and the error for logs.
+func (s *StepUp) check(c *claims.Claims, now time.Time) (string, error) {
+	if len(s.ACRValues) > 0 && !s.acrOK(c) {
+		return "a different authentication level is required",
+			fmt.Errorf("%w: neither %s nor %s satisfies the required acr values", ErrStepUp, s.ACRClaim, s.AMRClaim)
+	}
+	if s.MaxAge > 0 {
+		return s.ageError(c, now)
+	}
+	return "", nil
 }
 
 func (s *StepUp) acrOK(c *claims.Claims) bool {

@@ -137,3 +137,38 @@ func TestRequireStepUpPanics(t *testing.T) {
 	}
 	assert.NotPanics(t, func() { scopes.RequireStepUp(scopes.StepUp{MaxAge: time.Second}) })
 }
+
+// TestStepUpCheck: Check decides as RequireStepUp does, without HTTP, for
+// other transports; Params are the challenge's parameters.
+func TestStepUpCheck(t *testing.T) {
+	t.Parallel()
+	iss, v := fixture(t)
+	s := scopes.StepUp{ACRValues: []string{scopes.MultiFactorACR}, AMRValues: []string{"mfa"}, MaxAge: 600 * time.Second}
+	now := time.Now()
+	for _, tt := range []struct {
+		name   string
+		claims map[string]any
+		ok     bool
+	}{
+		{"acr and fresh", map[string]any{"acr": scopes.MultiFactorACR, "auth_time": now.Unix() - 10}, true},
+		{"amr mfa and fresh", map[string]any{"amr": []string{"mfa"}, "auth_time": now.Unix()}, true},
+		{"other acr", map[string]any{"acr": "urn:pwd", "auth_time": now.Unix()}, false},
+		{"stale", map[string]any{"acr": scopes.MultiFactorACR, "auth_time": now.Unix() - 611}, false},
+		{"auth_time missing", map[string]any{"acr": scopes.MultiFactorACR}, false},
+	} {
+		var opts []validatortest.TokenOption
+		for k, val := range tt.claims {
+			opts = append(opts, validatortest.WithClaim(k, val))
+		}
+		c, err := v.Validate(t.Context(), iss.Mint(opts...))
+		require.NoError(t, err)
+		err = s.Check(c, now)
+		if tt.ok {
+			assert.NoError(t, err, tt.name)
+		} else {
+			assert.ErrorIs(t, err, scopes.ErrStepUp, tt.name)
+		}
+	}
+	assert.Equal(t, []middleware.Param{{Name: "acr_values", Value: scopes.MultiFactorACR}, {Name: "max_age", Value: "600"}}, s.Params())
+	assert.Panics(t, func() { _ = scopes.StepUp{}.Check(nil, now) })
+}
