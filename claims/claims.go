@@ -11,6 +11,7 @@
 package claims
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,6 +106,17 @@ func (c *Claims) HasAnyScope(scopes ...string) bool {
 // matched exactly.
 func (c *Claims) HasPermission(p string) bool { return slices.Contains(c.Permissions, p) }
 
+// HasAllPermissions reports whether the Auth0 RBAC permissions claim holds
+// every one of permissions. It is true when permissions is empty.
+func (c *Claims) HasAllPermissions(permissions ...string) bool {
+	for _, p := range permissions {
+		if !c.HasPermission(p) {
+			return false
+		}
+	}
+	return true
+}
+
 // HasAudience reports whether aud is one of the token's audiences.
 func (c *Claims) HasAudience(aud string) bool { return slices.Contains(c.Audience, aud) }
 
@@ -119,11 +131,11 @@ func (c *Claims) CustomNames() []string {
 	return names
 }
 
-// Raw returns the JSON text of custom claim name, or false when the token
-// has none. The returned bytes must not be modified.
+// Raw returns a copy of the JSON text of custom claim name, or false when
+// the token has none.
 func (c *Claims) Raw(name string) ([]byte, bool) {
 	v, ok := c.custom[name]
-	return v, ok
+	return bytes.Clone(v), ok
 }
 
 // Get decodes custom claim name into a T. It fails with [ErrMissing] when the
@@ -135,11 +147,11 @@ func Get[T any](c *Claims, name string) (T, error) {
 	var v T
 	raw, ok := c.custom[name]
 	if !ok {
-		return v, &ClaimError{Name: name, Err: ErrMissing}
+		return v, &ClaimError{Name: name, Class: ErrMissing}
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		var zero T
-		return zero, &ClaimError{Name: name, Err: ErrType, typ: fmt.Sprintf("%T", v), kind: raw.Kind()}
+		return zero, &ClaimError{Name: name, Class: ErrType, typ: fmt.Sprintf("%T", v), kind: raw.Kind()}
 	}
 	return v, nil
 }
@@ -159,7 +171,7 @@ func (c *Claims) DecodeCustom(v any) error {
 		if errors.As(err, &se) {
 			name = string(se.JSONPointer)
 		}
-		return &ClaimError{Name: name, Err: ErrType, typ: fmt.Sprintf("%T", v)}
+		return &ClaimError{Name: name, Class: ErrType, typ: fmt.Sprintf("%T", v)}
 	}
 	return nil
 }
@@ -169,8 +181,10 @@ func (c *Claims) DecodeCustom(v any) error {
 type ClaimError struct {
 	// Name is the claim's name; for DecodeCustom, a JSON pointer to it.
 	Name string
-	// Err is the class: ErrMissing, ErrType or ErrInvalid.
-	Err error
+	// Class is the class: ErrMissing, ErrType or ErrInvalid. (As in
+	// validator.Error, Class is the sentinel; an Err field would be an
+	// underlying cause, which a claim error does not have.)
+	Class error
 
 	typ  string
 	kind jsontext.Kind
@@ -179,18 +193,18 @@ type ClaimError struct {
 // Error says which claim failed and how, without its value.
 func (e *ClaimError) Error() string {
 	switch {
-	case e.Err == ErrType && e.kind != 0:
+	case e.Class == ErrType && e.kind != 0:
 		return fmt.Sprintf("claims: claim %q is a JSON %s, not %s", e.Name, kindName(e.kind), e.typ)
-	case e.Err == ErrType:
+	case e.Class == ErrType:
 		return fmt.Sprintf("claims: claim %q does not decode into %s", e.Name, e.typ)
-	case e.Err == ErrMissing:
+	case e.Class == ErrMissing:
 		return fmt.Sprintf("claims: claim %q missing", e.Name)
 	}
-	return fmt.Sprintf("claims: claim %q: %v", e.Name, e.Err)
+	return fmt.Sprintf("claims: claim %q: %v", e.Name, e.Class)
 }
 
 // Unwrap returns the class of the error.
-func (e *ClaimError) Unwrap() error { return e.Err }
+func (e *ClaimError) Unwrap() error { return e.Class }
 
 func kindName(k jsontext.Kind) string {
 	switch k {

@@ -92,6 +92,16 @@ func TestHasPermission(t *testing.T) {
 	assert.False(t, mustParse(t, `{}`).HasPermission("read:contacts"))
 }
 
+func TestHasAllPermissions(t *testing.T) {
+	c := mustParse(t, auth0Payload)
+	assert.True(t, c.HasAllPermissions("read:contacts", "admin:all"))
+	assert.True(t, c.HasAllPermissions("read:contacts"))
+	assert.True(t, c.HasAllPermissions(), "nothing required")
+	assert.False(t, c.HasAllPermissions("read:contacts", "write:nothing"))
+	assert.False(t, c.HasAllPermissions("read:contacts", "openid"), "a scope is not a permission")
+	assert.False(t, mustParse(t, `{}`).HasAllPermissions("read:contacts"))
+}
+
 func TestHasAudienceAndClient(t *testing.T) {
 	c := mustParse(t, auth0Payload)
 	assert.True(t, c.HasAudience("https://api.example.com"))
@@ -143,6 +153,7 @@ func TestGet(t *testing.T) {
 		var ce *claims.ClaimError
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, "https://example.com/absent", ce.Name)
+		assert.Equal(t, claims.ErrMissing, ce.Class)
 		assert.Equal(t, "", v)
 		assert.Contains(t, err.Error(), "https://example.com/absent")
 	})
@@ -292,5 +303,5 @@ func TestClaimErrorMessages(t *testing.T) {
 	assert.EqualError(t, err, `claims: claim "n" is a JSON number, not string`)
 	_, err = claims.Get[string](c, "m")
 	assert.EqualError(t, err, `claims: claim "m" missing`)
-	assert.True(t, errors.Is(&claims.ClaimError{Name: "x", Err: claims.ErrInvalid}, claims.ErrInvalid))
+	assert.True(t, errors.Is(&claims.ClaimError{Name: "x", Class: claims.ErrInvalid}, claims.ErrInvalid))
 }

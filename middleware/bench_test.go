@@ -9,6 +9,7 @@ import (
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/middleware"
 	"github.com/apiguard/apiguard/scopes"
+	"github.com/apiguard/apiguard/validator/jwtadapter"
 	"github.com/apiguard/apiguard/validator/validatortest"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 )
@@ -74,7 +75,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		}
 	})
 	b.Run("checkjwt", func(b *testing.B) {
-		roundTrip(b, jwtmiddleware.New(v.ValidateToken).CheckJWT(okJWT))
+		roundTrip(b, jwtmiddleware.New(jwtadapter.ValidateToken(v)).CheckJWT(okJWT))
 	})
 	b.Run("apiguard", func(b *testing.B) {
 		roundTrip(b, middleware.New(v)(ok))

@@ -18,7 +18,20 @@
 //   - A rejection answers with the status and WWW-Authenticate challenge of
 //     RFC 6750 section 3 and a small JSON body with the same error and
 //     error_description, rendered by [WriteError] unless [WithErrorHandler]
-//     replaces it.
+//     replaces it. For a refused token, error_description names only the
+//     class of the refusal, and only when its check runs after the
+//     signature verified (expired, not yet valid, wrong audience, missing
+//     claim); every earlier refusal reads "malformed token" or "signature
+//     not verified", so an anonymous client cannot learn which issuers,
+//     kids or algorithms the server accepts. The exact reason is in
+//     [Failure.Err], for the [WithOnReject] hook and logs.
+//   - With [WithResourceMetadata], every challenge also carries
+//     resource_metadata="<URL>" (RFC 9728 section 5.1); package resource
+//     serves the document.
+//   - [WithExcludedPaths] and [WithExclusion] skip authentication for
+//     public paths; a path that is not in its plain form (escapes other
+//     than the default ones, dot segments, '?', '#', '%') is always
+//     authenticated, since routers see it differently from a predicate.
 //
 // The answers, with the default realm:
 //
@@ -29,12 +42,16 @@
 //	signing keys unavailable         503     none; Retry-After: 5
 //	scope or permission missing      403     Bearer realm="api", error="insufficient_scope", error_description="...", scope="..."
 //	organization or claim mismatch   403     Bearer realm="api", error="insufficient_scope", error_description="..."
+//	step-up needed (RFC 9470)        401     Bearer realm="api", error="insufficient_user_authentication", error_description="...", acr_values="...", max_age="..."
 //	guard without validated claims   401     Bearer realm="api"
 //
+// A token in both the Authorization header and the access_token query
+// parameter is invalid_request whether or not [WithQueryToken] is set.
 // No answer, hook or log value ever holds the token, its claims or raw
 // header values; a client's mistake is never a 500.
 //
 // Package scopes has the guards that run after the middleware
-// (RequireScope, RequirePermission, ...); they reject through [Reject], so
-// they share the middleware's realm, rendering and hook.
+// (RequireScope, RequirePermission, RequireStepUp, ...); they reject
+// through [Reject], so they share the middleware's realm, metadata URL,
+// rendering and hook.
 package middleware

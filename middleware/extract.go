@@ -64,6 +64,18 @@ func bearerFromHeader(vals []string) (string, error) {
 	return rest, nil
 }
 
+// hasBearerScheme reports whether an Authorization header line uses the
+// Bearer scheme, well-formed or not.
+func hasBearerScheme(vals []string) bool {
+	for _, v := range vals {
+		scheme, _, _ := strings.Cut(strings.TrimLeft(v, " "), " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			return true
+		}
+	}
+	return false
+}
+
 // isToken reports whether s is an RFC 7230 token (1*tchar).
 func isToken(s string) bool {
 	if s == "" {
@@ -110,14 +122,14 @@ type queryTokenKey struct{}
 
 // takeQueryToken removes every param=value pair from r's query and, when
 // there was one, returns a shallow copy of r whose URL and RequestURI no
-// longer hold it, with the token in the copy's context. Handlers,
-// hooks and loggers after the middleware thus never see it. It fails when
-// the parameter is repeated or empty.
-func takeQueryToken(r *http.Request, param string) (*http.Request, error) {
+// longer hold it, with the token in the copy's context, and stripped true.
+// Handlers, hooks and loggers after the middleware thus never see it. The
+// error tells a repeated or empty parameter; the copy is stripped anyway.
+func takeQueryToken(r *http.Request, param string) (_ *http.Request, stripped bool, _ error) {
 	raw := r.URL.RawQuery
 	// A fast path for queries that cannot name param, even percent-encoded.
 	if !strings.Contains(raw, param) && !strings.Contains(raw, "%") {
-		return r, nil
+		return r, false, nil
 	}
 	var token string
 	var n int
@@ -132,7 +144,7 @@ func takeQueryToken(r *http.Request, param string) (*http.Request, error) {
 		token, _ = url.QueryUnescape(v)
 	}
 	if n == 0 {
-		return r, nil
+		return r, false, nil
 	}
 	newRaw := strings.Join(kept, "&")
 	u := *r.URL
@@ -157,5 +169,5 @@ func takeQueryToken(r *http.Request, param string) (*http.Request, error) {
 		}
 		r2.RequestURI = path
 	}
-	return r2, err
+	return r2, true, err
 }

@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,17 +11,23 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/apiguard/apiguard/validator"
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 )
 
 // Error codes of [Failure.Code]. The first three are the bearer token error
-// codes of RFC 6750 section 3.1; the last one is the OAuth 2.0 code
-// (RFC 6749 section 4.1.2.1) for a server that cannot check tokens now.
-// An empty code means the request carried no bearer credentials.
+// codes of RFC 6750 section 3.1; CodeInsufficientUserAuthentication is the
+// step-up code of RFC 9470 section 3; CodeTemporarilyUnavailable is the
+// OAuth 2.0 code (RFC 6749 section 4.1.2.1) for a server that cannot check
+// tokens now. An empty code means the request carried no bearer
+// credentials.
 const (
-	CodeInvalidRequest         = "invalid_request"
-	CodeInvalidToken           = "invalid_token"
-	CodeInsufficientScope      = "insufficient_scope"
-	CodeTemporarilyUnavailable = "temporarily_unavailable"
+	CodeInvalidRequest                 = "invalid_request"
+	CodeInvalidToken                   = "invalid_token"
+	CodeInsufficientScope              = "insufficient_scope"
+	CodeInsufficientUserAuthentication = "insufficient_user_authentication"
+	CodeTemporarilyUnavailable         = "temporarily_unavailable"
 )
 
 // DefaultRealm is the realm of the challenge unless [WithRealm] sets one.
@@ -59,17 +67,38 @@ type Failure struct {
 	// constants, or "" when the request had no bearer credentials.
 	Code string
 	// Description is a short human-readable explanation, safe to show to
-	// the client.
+	// the client: for a refused token, only the class of the refusal.
 	Description string
 	// Scope is the scope the resource requires, space-separated; set for
 	// insufficient_scope answers of scope and permission guards.
 	Scope string
+	// Params are further auth-params of the challenge, after error,
+	// error_description and scope, such as RFC 9470's acr_values and
+	// max_age; the JSON body carries them too. Names must be RFC 7230
+	// tokens and not one of the parameters above (others are dropped).
+	Params []Param
+	// Scheme is the authentication scheme of the challenge; empty means
+	// "Bearer". A DPoP-aware caller sets "DPoP" (RFC 9449 section 7.1) to
+	// answer in the scheme the client used.
+	Scheme string
 	// Realm is the realm of the challenge; empty means DefaultRealm.
 	Realm string
+	// ResourceMetadata is the absolute URL of the resource's RFC 9728
+	// metadata, sent as resource_metadata in the challenge; the middleware
+	// sets it when [WithResourceMetadata] or [WithResourceMetadataFunc] is
+	// configured.
+	ResourceMetadata string
 	// Err is the cause, for logs and metrics: ErrMissingToken,
 	// ErrInvalidRequest, an error matching validator.ErrInvalidToken or
-	// validator.ErrKeysUnavailable, or a guard's error class.
+	// validator.ErrKeysUnavailable (with the exact reason the client is
+	// not told), or a guard's error class.
 	Err error
+}
+
+// Param is an auth-param of a challenge (RFC 7235 section 2.1). The value
+// is always sent as a quoted-string.
+type Param struct {
+	Name, Value string
 }
 
 // Error returns the status, code and description.
@@ -88,15 +117,18 @@ func (f *Failure) Error() string {
 func (f *Failure) Unwrap() error { return f.Err }
 
 // LogValue makes a Failure log as a group of its status, code,
-// description, scope and error.
+// description, scope, params and error.
 func (f *Failure) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 5)
+	attrs := make([]slog.Attr, 0, 6)
 	attrs = append(attrs, slog.Int("status", f.Status), slog.String("code", f.Code))
 	if f.Description != "" {
 		attrs = append(attrs, slog.String("description", f.Description))
 	}
 	if f.Scope != "" {
 		attrs = append(attrs, slog.String("scope", f.Scope))
+	}
+	for _, p := range f.Params {
+		attrs = append(attrs, slog.String(p.Name, p.Value))
 	}
 	if f.Err != nil {
 		attrs = append(attrs, slog.String("err", f.Err.Error()))
@@ -113,14 +145,16 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, f *Failure)
 //
 //   - a 4xx answer carries the challenge
 //     WWW-Authenticate: Bearer realm="..." followed, when Code is set, by
-//     error, error_description and scope;
+//     error, error_description and scope, then Params, then
+//     resource_metadata when ResourceMetadata is set;
 //   - a 503 carries Retry-After instead;
-//   - the body is a JSON object with the same error, error_description and
-//     scope, or {} when Code is empty.
+//   - the body is a JSON object with the same error, error_description,
+//     scope and Params, or {} when Code is empty.
 //
-// The realm is quoted and escaped as an RFC 7235 quoted-string; the
-// description keeps only the characters RFC 6750 allows in
-// error_description. A zero Status is derived from Code.
+// Every auth-param value is an RFC 7235 quoted-string, with '"' and '\'
+// escaped and control characters dropped; the description keeps only the
+// characters RFC 6750 allows in error_description. A zero Status is
+// derived from Code.
 func WriteError(w http.ResponseWriter, f *Failure) {
 	status := f.Status
 	if status < 100 || status > 999 {
@@ -129,7 +163,7 @@ func WriteError(w http.ResponseWriter, f *Failure) {
 	desc := SafeDescription(f.Description)
 	h := w.Header()
 	if status >= 400 && status < 500 {
-		h.Set("WWW-Authenticate", challenge(f.Realm, f.Code, desc, f.Scope))
+		h.Set("WWW-Authenticate", challenge(f, desc))
 	}
 	if status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
@@ -138,7 +172,7 @@ func WriteError(w http.ResponseWriter, f *Failure) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(errorBody(f.Code, desc, f.Scope))
+	_, _ = w.Write(errorBody(f, desc))
 }
 
 func statusFor(code string) int {
@@ -153,27 +187,54 @@ func statusFor(code string) int {
 	return http.StatusUnauthorized
 }
 
-// challenge builds the value of WWW-Authenticate for the Bearer scheme.
-func challenge(realm, code, desc, scope string) string {
+// challenge builds the value of WWW-Authenticate: the scheme (Bearer
+// unless f.Scheme says otherwise), the realm, and the auth-params.
+func challenge(f *Failure, desc string) string {
+	scheme, realm := f.Scheme, f.Realm
+	if !isToken(scheme) {
+		scheme = "Bearer"
+	}
 	if realm == "" {
 		realm = DefaultRealm
 	}
 	var b strings.Builder
-	b.WriteString(`Bearer realm=`)
+	b.WriteString(scheme)
+	b.WriteString(" realm=")
 	writeQuoted(&b, realm)
-	if code != "" {
-		b.WriteString(`, error=`)
-		writeQuoted(&b, code)
+	param := func(name, value string) {
+		b.WriteString(", ")
+		b.WriteString(name)
+		b.WriteByte('=')
+		writeQuoted(&b, value)
+	}
+	if f.Code != "" {
+		param("error", f.Code)
 		if desc != "" {
-			b.WriteString(`, error_description=`)
-			writeQuoted(&b, desc)
+			param("error_description", desc)
 		}
-		if scope != "" {
-			b.WriteString(`, scope=`)
-			writeQuoted(&b, scope)
+		if f.Scope != "" {
+			param("scope", f.Scope)
 		}
 	}
+	for _, p := range f.Params {
+		if extraParam(p.Name) {
+			param(p.Name, p.Value)
+		}
+	}
+	if f.ResourceMetadata != "" {
+		param("resource_metadata", f.ResourceMetadata)
+	}
 	return b.String()
+}
+
+// extraParam reports whether name may be sent as one of Failure.Params:
+// a token that does not repeat a parameter the Failure's fields set.
+func extraParam(name string) bool {
+	switch strings.ToLower(name) {
+	case "realm", "error", "error_description", "scope", "resource_metadata":
+		return false
+	}
+	return isToken(name)
 }
 
 // writeQuoted writes s as an RFC 7235 quoted-string: '"' and '\' are
@@ -222,29 +283,49 @@ func descChar(c byte) bool {
 	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'
 }
 
-type errorJSON struct {
-	Error       string `json:"error,omitempty"`
-	Description string `json:"error_description,omitempty"`
-	Scope       string `json:"scope,omitempty"`
+// errorBody is the JSON body of a rejection: {} without a code, else the
+// error, error_description, scope and extra params, in that order.
+func errorBody(f *Failure, desc string) []byte {
+	if f.Code == "" {
+		return []byte("{}\n")
+	}
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	member := func(name, value string) {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = appendJSONString(b, value)
+	}
+	member("error", f.Code)
+	if desc != "" {
+		member("error_description", desc)
+	}
+	if f.Scope != "" {
+		member("scope", f.Scope)
+	}
+	for _, p := range f.Params {
+		if extraParam(p.Name) {
+			member(p.Name, p.Value)
+		}
+	}
+	return append(b, '}', '\n')
 }
 
-func errorBody(code, desc, scope string) []byte {
-	if code == "" {
-		return []byte("{}\n")
-	}
-	b, err := json.Marshal(errorJSON{Error: code, Description: desc, Scope: scope})
-	if err != nil { // cannot happen: three strings
-		return []byte("{}\n")
-	}
-	return append(b, '\n')
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals; invalid UTF-8 becomes U+FFFD
+	return append(b, q...)
 }
 
 // settings is what the middleware stores in the request context for
-// guards that run after it: realm, rendering and hook.
+// guards that run after it: realm, rendering, hook and metadata URL.
 type settings struct {
-	realm        string
-	errorHandler ErrorHandler
-	onReject     func(*http.Request, *Failure)
+	realm            string
+	errorHandler     ErrorHandler
+	onReject         func(*http.Request, *Failure)
+	resourceMetadata func(*http.Request) string
 }
 
 type settingsKey struct{}
@@ -259,12 +340,15 @@ func settingsFrom(ctx context.Context) *settings {
 }
 
 func (s *settings) isDefault() bool {
-	return s.realm == DefaultRealm && s.errorHandler == nil && s.onReject == nil
+	return s.realm == DefaultRealm && s.errorHandler == nil && s.onReject == nil && s.resourceMetadata == nil
 }
 
 func (s *settings) reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 	if f.Realm == "" {
 		f.Realm = s.realm
+	}
+	if f.ResourceMetadata == "" && s.resourceMetadata != nil {
+		f.ResourceMetadata = s.resourceMetadata(r)
 	}
 	if s.onReject != nil {
 		s.onReject(r, f)
@@ -277,16 +361,119 @@ func (s *settings) reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 }
 
 // Reject answers r with f the way the middleware that handled r is
-// configured to: with its realm (unless f.Realm is set), its OnReject hook
-// and its error handler. Without such a middleware, it uses DefaultRealm
-// and [WriteError]. Guards that run after the middleware, like those of
-// package scopes, reject through it.
+// configured to: with its realm (unless f.Realm is set), its metadata URL,
+// its OnReject hook and its error handler. Without such a middleware, it
+// uses DefaultRealm and [WriteError]. Guards that run after the
+// middleware, like those of package scopes, reject through it.
 func Reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 	settingsFrom(r.Context()).reject(w, r, f)
 }
 
-// RealmFromContext returns the realm of the middleware that handled the
-// request whose context is ctx, or DefaultRealm.
-func RealmFromContext(ctx context.Context) string {
-	return settingsFrom(ctx).realm
+// classify maps an error of go-jwt-middleware's CheckJWT (from the token
+// extractor, or the validation function's *Failure) to the answer.
+func classify(err error) *Failure {
+	var f *Failure
+	var re *requestError
+	switch {
+	case errors.Is(err, jwtmiddleware.ErrJWTMissing):
+		return &Failure{Status: http.StatusUnauthorized, Description: "bearer token required", Err: ErrMissingToken}
+	case errors.As(err, &re):
+		return requestFailure(re)
+	case errors.As(err, &f):
+		return f
+	}
+	return tokenFailure("", err) // not reached: CheckJWT has no other errors
 }
+
+func requestFailure(err error) *Failure {
+	desc := "malformed request"
+	var re *requestError
+	if errors.As(err, &re) {
+		desc = re.reason
+	}
+	return &Failure{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: desc, Err: err}
+}
+
+// tokenFailure is the answer to a token that the TokenValidator refused
+// with err: 503 when the keys are unavailable, else 401 invalid_token.
+// Failure.Err keeps err whole, for logs and the hook; the client is told
+// only what [clientDescription] allows.
+func tokenFailure(token string, err error) *Failure {
+	if errors.Is(err, validator.ErrKeysUnavailable) {
+		return &Failure{
+			Status:      http.StatusServiceUnavailable,
+			Code:        CodeTemporarilyUnavailable,
+			Description: "signing keys unavailable, retry later",
+			Err:         err,
+		}
+	}
+	desc := "invalid token"
+	var ve *validator.Error
+	if errors.As(err, &ve) {
+		desc = clientDescription(token, ve.Class)
+	}
+	if !errors.Is(err, validator.ErrInvalidToken) {
+		err = &invalidToken{err}
+	}
+	return &Failure{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: desc, Err: err}
+}
+
+// Client descriptions of refused tokens.
+const (
+	descMalformed   = "malformed token"
+	descNotVerified = "signature not verified"
+)
+
+// clientDescription is the error_description of a token refused with
+// class. It must not let an anonymous client learn which issuers are
+// trusted, which kids exist or which algorithms are allowed (issue 10,
+// item 8). So a class is shown only when its check runs after the
+// signature verified (exp, nbf/iat, aud, required claims), which nobody
+// without a trusted key's signature can reach. Every earlier refusal reads
+// "malformed token" when the token itself is not a compact JWS with a
+// JSON object header (a fact of the token alone, whatever the
+// configuration), and "signature not verified" otherwise: wrong issuer,
+// unknown kid, algorithm not allowed, wrong typ, a claims set refused
+// after the issuer check and a bad signature all read the same.
+func clientDescription(token string, class error) string {
+	switch class {
+	case validator.ErrExpired, validator.ErrNotYetValid, validator.ErrAudience, validator.ErrClaims:
+		return class.Error()
+	}
+	if !isCompactJWS(token) {
+		return descMalformed
+	}
+	return descNotVerified
+}
+
+// isCompactJWS reports whether token has the shape of a compact JWS:
+// three base64url segments, the first two not empty, the header a JSON
+// object. It runs only on the error path.
+func isCompactJWS(token string) bool {
+	h, rest, ok1 := strings.Cut(token, ".")
+	p, sig, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || h == "" || p == "" || strings.Contains(sig, ".") {
+		return false
+	}
+	for _, seg := range [...]string{h, p, sig} {
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; !isAlnum(c) && c != '-' && c != '_' {
+				return false
+			}
+		}
+	}
+	hdr, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return false
+	}
+	hdr = bytes.TrimLeft(hdr, " \t\r\n")
+	return len(hdr) > 0 && hdr[0] == '{' && json.Valid(hdr)
+}
+
+// invalidToken makes an error of a custom TokenValidator match
+// validator.ErrInvalidToken.
+type invalidToken struct{ err error }
+
+func (e *invalidToken) Error() string        { return "invalid token: " + e.err.Error() }
+func (e *invalidToken) Unwrap() error        { return e.err }
+func (e *invalidToken) Is(target error) bool { return target == validator.ErrInvalidToken }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/middleware"
@@ -20,25 +19,21 @@ import (
 
 // One issuer and validator for the package: RSA key generation is the
 // slow part, and both are safe for concurrent use.
-var (
-	fixtureOnce sync.Once
-	fixtureIss  *validatortest.Issuer
-	fixtureV    *validator.Validator
-)
+// fixtureKey is the package's one signing key: RSA key generation is the
+// slow part of a fixture.
+var fixtureKey = sync.OnceValue(func() *validatortest.Key {
+	return validatortest.GenerateKey("test-key-1", "RS256")
+})
 
+// fixture starts a fake issuer and a validator that trusts it, both
+// closed when the test ends.
 func fixture(t testing.TB) (*validatortest.Issuer, *validator.Validator) {
 	t.Helper()
-	fixtureOnce.Do(func() {
-		fixtureIss = validatortest.NewIssuer()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		v, err := validator.New(ctx, fixtureIss.Config())
-		if err != nil {
-			panic(err)
-		}
-		fixtureV = v
-	})
-	return fixtureIss, fixtureV
+	iss := validatortest.New(t, validatortest.SigningKeys(fixtureKey()))
+	v, err := validator.New(t.Context(), iss.Config())
+	require.NoError(t, err)
+	t.Cleanup(func() { v.Close() })
+	return iss, v
 }
 
 // whoami answers 200 with what the handler saw: the subject from
@@ -98,6 +93,18 @@ func do(t testing.TB, method, url string, auth []string, extra http.Header) resp
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Dump: dump.String()}
 }
 
+// segments splits a token into its three encoded segments.
+func segments(token string) (header, payload, signature string) {
+	parts := append(strings.SplitN(token, ".", 3), "", "")
+	return parts[0], parts[1], parts[2]
+}
+
+// resign replaces the token's signature segment with sig.
+func resign(token, sig string) string {
+	h, p, _ := segments(token)
+	return h + "." + p + "." + sig
+}
+
 // requireNoLeak fails when s holds the token or any of its segments.
 func requireNoLeak(t testing.TB, s, token string) {
 	t.Helper()
@@ -105,7 +112,7 @@ func requireNoLeak(t testing.TB, s, token string) {
 		return
 	}
 	require.NotContains(t, s, token)
-	h, p, sig := validatortest.Segments(token)
+	h, p, sig := segments(token)
 	for _, seg := range []string{h, p, sig} {
 		if len(seg) >= 8 {
 			require.NotContains(t, s, seg)

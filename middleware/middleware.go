@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"path"
 
 	"github.com/apiguard/apiguard/claims"
-	"github.com/apiguard/apiguard/validator"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 )
 
 // TokenValidator checks an access token and returns its claims.
 // *validator.Validator implements it. Errors should be *validator.Error
-// values: their message becomes the error_description, an
-// ErrKeysUnavailable class becomes a 503, and any other error is reported
-// as invalid_token with a generic description.
+// values: their class becomes the error_description (the reason stays in
+// [Failure.Err]), an ErrKeysUnavailable class becomes a 503, and any other
+// error is reported as invalid_token with a generic description.
 type TokenValidator interface {
 	Validate(ctx context.Context, token string) (*claims.Claims, error)
 }
@@ -26,8 +26,9 @@ type config struct {
 	settings
 	credentialsOptional bool
 	corsPreflight       bool
-	queryParam          string
+	queryParam          string // "" when the query method is off
 	exclusions          []func(*http.Request) bool
+	excludedPaths       map[string]bool
 }
 
 // WithRealm sets the realm of the WWW-Authenticate challenge (default
@@ -61,11 +62,17 @@ func WithCORSPreflight() Option {
 // selects. The token is off by default because URLs end up in logs and
 // browser history: when it is on, the middleware removes the parameter
 // from the request's URL and RequestURI before anything after it (hooks,
-// error handlers, the next handler) sees the request, and marks the
-// response Cache-Control: private. The form-encoded body parameter of
-// section 2.2 is not supported. Sending a token both in the header and
-// in the query, or the parameter twice, is invalid_request. Loggers that
-// run before the middleware still see the original URL.
+// error handlers, exclusions, the next handler, also for excluded requests
+// and CORS preflights) sees the request, and marks the response
+// Cache-Control: private. The form-encoded body parameter of section 2.2
+// is not supported. Sending the parameter twice is invalid_request.
+// Loggers that run before the middleware still see the original URL.
+//
+// Whether or not this option is set, a request that sends a token both in
+// an Authorization: Bearer header and in an access_token (or param) query
+// parameter is invalid_request (RFC 6750 section 2: one method per
+// request). Without the option, a query token alone counts as no
+// credentials.
 func WithQueryToken(param string) Option {
 	if param == "" {
 		param = "access_token"
@@ -74,15 +81,80 @@ func WithQueryToken(param string) Option {
 }
 
 // WithExclusion skips authentication for requests for which excluded
-// returns true, such as health checks; they reach the next handler without
-// claims, even when they carry a token. Several exclusions combine with
-// "or".
+// returns true; they reach the next handler without claims, even when they
+// carry a token. Several exclusions combine with "or".
+//
+// The predicate runs before routing, on the decoded r.URL.Path, while
+// routers match the escaped path segment by segment: a predicate such as
+// strings.HasPrefix(r.URL.Path, "/public/") would otherwise also match
+// GET /public%2Fx/admin, which a router sends to a protected
+// /{tenant}/admin route. So the middleware never asks the predicates about
+// a request whose path is not in its plain form: a path with escapes that
+// differ from the default encoding (r.URL.RawPath set), a path that
+// path.Clean would change (apart from one trailing slash), or a decoded
+// path that holds '?', '#', '%', '\' or a control character. Such requests
+// are authenticated as usual. Predicates should look at r.URL.Path only,
+// never at RequestURI or the query.
+//
+// For fixed paths such as health checks, [WithExcludedPaths] needs no
+// predicate. When an API has public routes next to protected ones, prefer
+// wrapping only the protected routes (or a sub-router of them) with the
+// middleware, so that the router, not a predicate, decides what is public.
 func WithExclusion(excluded func(r *http.Request) bool) Option {
 	return func(c *config) {
 		if excluded != nil {
 			c.exclusions = append(c.exclusions, excluded)
 		}
 	}
+}
+
+// WithExcludedPaths skips authentication, as [WithExclusion] does, for
+// requests whose escaped path (r.URL.EscapedPath()) is exactly one of
+// paths, such as "/healthz" or "/readyz"; the query does not matter. Each
+// path must be absolute and clean (path.Clean leaves it as it is): New
+// panics otherwise, since such a path could never match.
+func WithExcludedPaths(paths ...string) Option {
+	for _, p := range paths {
+		if p == "" || p[0] != '/' || path.Clean(p) != p {
+			panic("middleware: WithExcludedPaths: " + p + " is not an absolute, clean path")
+		}
+	}
+	return func(c *config) {
+		if c.excludedPaths == nil {
+			c.excludedPaths = make(map[string]bool, len(paths))
+		}
+		for _, p := range paths {
+			c.excludedPaths[p] = true
+		}
+	}
+}
+
+// WithResourceMetadata makes every challenge of the middleware and of the
+// guards after it (401, 403 and 400) carry
+// resource_metadata="<url>", the absolute URL of the API's OAuth 2.0
+// Protected Resource Metadata (RFC 9728 section 5.1), where a client that
+// meets the API cold learns which authorization server to ask for a
+// token. Package resource serves the document and derives the URL.
+func WithResourceMetadata(url string) Option {
+	return func(c *config) {
+		c.resourceMetadata = nil
+		if url != "" {
+			c.resourceMetadata = func(*http.Request) string { return url }
+		}
+	}
+}
+
+// WithResourceMetadataFunc is [WithResourceMetadata] with the URL built for
+// each rejected request, for an API reached under several host names:
+//
+//	middleware.WithResourceMetadataFunc(func(r *http.Request) string {
+//		return "https://" + r.Host + meta.Path()
+//	})
+//
+// Building it from r.Host only reflects what the client sent back to that
+// client; behind a proxy, prefer the public URL.
+func WithResourceMetadataFunc(url func(r *http.Request) string) Option {
+	return func(c *config) { c.resourceMetadata = url }
 }
 
 // WithErrorHandler replaces [WriteError] as the renderer of rejections,
@@ -93,9 +165,9 @@ func WithErrorHandler(h ErrorHandler) Option {
 
 // WithOnReject calls hook with every rejection, before it is rendered: by
 // the middleware and by guards that run after it. f.Err tells the class
-// (see [Failure]). r is the request as the middleware received it (minus
-// a query token, see [WithQueryToken]), so its Authorization header still
-// holds the credentials: do not log headers.
+// and the exact reason (see [Failure]). r is the request as the middleware
+// received it (minus a query token, see [WithQueryToken]), so its
+// Authorization header still holds the credentials: do not log headers.
 func WithOnReject(hook func(r *http.Request, f *Failure)) Option {
 	return func(c *config) { c.onReject = hook }
 }
@@ -126,10 +198,10 @@ func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 	validate := func(ctx context.Context, token string) (any, error) {
 		cl, err := v.Validate(ctx, token)
 		if err != nil {
-			return nil, err
+			return nil, tokenFailure(token, err)
 		}
 		if cl == nil {
-			return nil, errNoClaims
+			return nil, tokenFailure(token, errNoClaims)
 		}
 		return cl, nil
 	}
@@ -140,7 +212,6 @@ func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 			jwtmiddleware.WithTokenExtractor(h.extract),
 			jwtmiddleware.WithErrorHandler(h.fail),
 			jwtmiddleware.WithCredentialsOptional(c.credentialsOptional),
-			jwtmiddleware.WithValidateOnOptions(true),
 		).CheckJWT(h.next)
 		return h
 	}
@@ -156,20 +227,31 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var queryErr error
+	if h.queryParam != "" {
+		// Stripped first, so that no path after the middleware (excluded,
+		// preflight, rejected or accepted) sees the token in the URL.
+		var stripped bool
+		r, stripped, queryErr = takeQueryToken(r, h.queryParam)
+		if stripped {
+			w.Header().Set("Cache-Control", "private")
+		}
+	}
 	if (h.corsPreflight && isPreflight(r)) || h.excluded(r) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	if h.queryParam != "" {
-		r2, err := takeQueryToken(r, h.queryParam)
-		if r2 != r {
-			w.Header().Set("Cache-Control", "private")
-		}
-		if err != nil {
-			h.s.reject(w, r2, requestFailure(err))
+	if queryErr != nil {
+		h.s.reject(w, r, requestFailure(queryErr))
+		return
+	}
+	if h.queryParam == "" && hasBearerScheme(r.Header["Authorization"]) {
+		// The query method is off, yet a token in both places is still
+		// two methods (RFC 6750 section 2).
+		if r2, stripped, _ := takeQueryToken(r, "access_token"); stripped {
+			h.s.reject(w, r2, requestFailure(errTwoMethods))
 			return
 		}
-		r = r2
 	}
 	h.check.ServeHTTP(w, r)
 }
@@ -180,13 +262,42 @@ func isPreflight(r *http.Request) bool {
 		r.Header.Get("Access-Control-Request-Method") != ""
 }
 
+// excluded reports whether authentication is skipped for r: only a plain
+// path is ever compared or shown to a predicate.
 func (h *handler) excluded(r *http.Request) bool {
+	if len(h.exclusions) == 0 && len(h.excludedPaths) == 0 {
+		return false
+	}
+	if !plainPath(r.URL.Path, r.URL.RawPath) {
+		return false
+	}
+	if h.excludedPaths[r.URL.EscapedPath()] {
+		return true
+	}
 	for _, ex := range h.exclusions {
 		if ex(r) {
 			return true
 		}
 	}
 	return false
+}
+
+// plainPath reports whether a request path means the same to a predicate
+// on the decoded path as to a router on the escaped one: its escapes are
+// the default ones (no RawPath), it is clean (one trailing slash allowed),
+// and it holds no character that a decoder or a second decoding could
+// turn into a separator.
+func plainPath(p, rawPath string) bool {
+	if rawPath != "" || p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '?' || c == '#' || c == '%' || c == '\\' {
+			return false
+		}
+	}
+	c := path.Clean(p)
+	return c == p || (c+"/" == p && c != "/")
 }
 
 // extract is the jwtmiddleware.TokenExtractor: "" means no bearer
@@ -214,56 +325,6 @@ func (h *handler) extract(r *http.Request) (string, error) {
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.s.reject(w, r, classify(err))
 }
-
-func classify(err error) *Failure {
-	var re *requestError
-	switch {
-	case errors.Is(err, jwtmiddleware.ErrJWTMissing):
-		return &Failure{Status: http.StatusUnauthorized, Description: "bearer token required", Err: ErrMissingToken}
-	case errors.As(err, &re):
-		return requestFailure(re)
-	}
-	// go-jwt-middleware wraps the validator's error.
-	if errors.Is(err, jwtmiddleware.ErrJWTInvalid) {
-		if inner := errors.Unwrap(err); inner != nil {
-			err = inner
-		}
-	}
-	if errors.Is(err, validator.ErrKeysUnavailable) {
-		return &Failure{
-			Status:      http.StatusServiceUnavailable,
-			Code:        CodeTemporarilyUnavailable,
-			Description: "signing keys unavailable, retry later",
-			Err:         err,
-		}
-	}
-	desc := "invalid token"
-	var ve *validator.Error
-	if errors.As(err, &ve) {
-		desc = ve.Error()
-	}
-	if !errors.Is(err, validator.ErrInvalidToken) {
-		err = &invalidToken{err}
-	}
-	return &Failure{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: desc, Err: err}
-}
-
-func requestFailure(err error) *Failure {
-	desc := "malformed request"
-	var re *requestError
-	if errors.As(err, &re) {
-		desc = re.reason
-	}
-	return &Failure{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: desc, Err: err}
-}
-
-// invalidToken makes an error of a custom TokenValidator match
-// validator.ErrInvalidToken.
-type invalidToken struct{ err error }
-
-func (e *invalidToken) Error() string        { return "invalid token: " + e.err.Error() }
-func (e *invalidToken) Unwrap() error        { return e.err }
-func (e *invalidToken) Is(target error) bool { return target == validator.ErrInvalidToken }
 
 // promote is the handler go-jwt-middleware calls on success. CheckJWT has
 // already cloned the request to put the claims under its own context key;

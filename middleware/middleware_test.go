@@ -47,7 +47,7 @@ func TestAnswers(t *testing.T) {
 	good := iss.Mint(validatortest.WithScope("read:contacts"))
 	expired := iss.Mint(validatortest.WithExpiry(time.Now().Add(-time.Hour)))
 	wrongAud := iss.Mint(validatortest.WithAudience("https://other.example.com"))
-	h, p, _ := validatortest.Segments(good)
+	h, p, _ := segments(good)
 	forged := h + "." + p + ".AAAA"
 
 	servers := map[string]*httptest.Server{
@@ -70,10 +70,10 @@ func TestAnswers(t *testing.T) {
 	irMethods, irMethodsBody := invalidRequest("token sent by more than one method")
 	irRepeat, irRepeatBody := invalidRequest("access token parameter repeated")
 	irQEmpty, irQEmptyBody := invalidRequest("empty access token parameter")
-	itExp, itExpBody := invalidToken("token expired: exp is in the past")
-	itAud, itAudBody := invalidToken("wrong audience: aud holds no accepted audience")
-	itSig, itSigBody := invalidToken("invalid signature: signature does not verify")
-	itMal, itMalBody := invalidToken("malformed token: not a compact JWS of three segments")
+	itExp, itExpBody := invalidToken("token expired")
+	itAud, itAudBody := invalidToken("wrong audience")
+	itSig, itSigBody := invalidToken("signature not verified")
+	itMal, itMalBody := invalidToken("malformed token")
 
 	tests := []struct {
 		name   string
@@ -124,7 +124,10 @@ func TestAnswers(t *testing.T) {
 
 		// RFC 6750 section 2.3: the query parameter, off by default.
 		{name: "query token, not enabled", path: "/?access_token=" + good, token: good, status: 401, www: bare, body: body401},
-		{name: "header and query token, query not enabled", path: "/?access_token=" + good, auth: []string{"Bearer " + good}, token: good, status: 200, body: "auth0|test-user"},
+		{name: "header and query token, query not enabled", path: "/?access_token=" + good, auth: []string{"Bearer " + good}, token: good, status: 400, www: irMethods, body: irMethodsBody},
+		{name: "header and query token, query not enabled, name percent-encoded", path: "/?access%5Ftoken=x", auth: []string{"bearer " + good}, token: good, status: 400, www: irMethods, body: irMethodsBody},
+		{name: "Basic header and query token, query not enabled", path: "/?access_token=" + good, auth: []string{"Basic dXNlcjpwYXNz"}, token: good, status: 401, www: bare, body: body401},
+		{name: "header and other query, query not enabled", path: "/?token=1&access=2", auth: []string{"Bearer " + good}, token: good, status: 200, body: "auth0|test-user"},
 		{name: "query token", server: "query", path: "/?a=1&access_token=" + good + "&b=2", token: good, status: 200, body: "auth0|test-user"},
 		{name: "query token, name percent-encoded", server: "query", path: "/?access%5Ftoken=" + good, token: good, status: 200, body: "auth0|test-user"},
 		{name: "header and query token, name percent-encoded", server: "query", path: "/?access%5ftoken=" + good, auth: []string{"Bearer " + good}, token: good, status: 400, www: irMethods, body: irMethodsBody},
@@ -217,7 +220,6 @@ func TestClaimsInContext(t *testing.T) {
 	srv := serve(t, v, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = claims.FromContext(r.Context())
 		raw, _ = r.Context().Value(jwtmiddleware.ContextKey{}).(*claims.Claims)
-		assert.Equal(t, "api", middleware.RealmFromContext(r.Context()))
 	}))
 	res := do(t, http.MethodGet, srv.URL, []string{"Bearer " + token}, nil)
 	require.Equal(t, 200, res.Status)
@@ -290,7 +292,7 @@ func TestOnReject(t *testing.T) {
 	mu.Unlock()
 	requireNoLeak(t, logs.String(), good)
 	requireNoLeak(t, logs.String(), expired)
-	assert.Contains(t, logs.String(), `"failure":{"status":401,"code":"invalid_token","description":"token expired: exp is in the past"`)
+	assert.Contains(t, logs.String(), `"failure":{"status":401,"code":"invalid_token","description":"token expired","err":"token expired: exp is in the past"}`)
 	assert.NotContains(t, logs.String(), "access_token")
 }
 
@@ -342,7 +344,7 @@ func TestCustomValidatorErrors(t *testing.T) {
 		{"no claims, no error", nil, 401, `Bearer realm="api", error="invalid_token", error_description="invalid token"`},
 		{"keys unavailable", &validator.Error{Class: validator.ErrKeysUnavailable}, 503, ""},
 		{"validator error", &validator.Error{Class: validator.ErrAudience, Reason: `bad "aud"` + "\n"}, 401,
-			`Bearer realm="api", error="invalid_token", error_description="wrong audience: bad  aud"`},
+			`Bearer realm="api", error="invalid_token", error_description="wrong audience"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *middleware.Failure
@@ -401,7 +403,6 @@ func TestRejectWithoutMiddleware(t *testing.T) {
 	t.Parallel()
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	assert.Equal(t, middleware.DefaultRealm, middleware.RealmFromContext(r.Context()))
 	middleware.Reject(w, r, &middleware.Failure{Status: 401, Err: middleware.ErrMissingToken})
 	assert.Equal(t, 401, w.Code)
 	assert.Equal(t, `Bearer realm="api"`, w.Header().Get("WWW-Authenticate"))

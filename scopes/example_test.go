@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"time"
 
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/middleware"
@@ -111,4 +112,38 @@ func ExampleRequireClaim() {
 		return err == nil && slices.Contains(r, "admin")
 	})
 	_ = adminOnly // mux.Handle("POST /admin/users", adminOnly(createUser))
+}
+
+// A route that needs a recent multi-factor sign-in (RFC 9470). The token
+// says so with acr, or with mfa in amr, and with auth_time; otherwise the
+// client is told what to ask the authorization server for.
+func ExampleRequireStepUp() {
+	iss := validatortest.NewIssuer()
+	defer iss.Close()
+	v, err := validator.New(context.Background(), iss.Config())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	transfer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "transferred") })
+	mux := http.NewServeMux()
+	mux.Handle("POST /transfers", scopes.RequireStepUp(scopes.StepUp{
+		ACRValues: []string{scopes.MultiFactorACR},
+		AMRValues: []string{"mfa"},
+		MaxAge:    10 * time.Minute,
+	})(transfer))
+	srv := httptest.NewServer(middleware.New(v)(mux))
+	defer srv.Close()
+
+	now := time.Now().Unix()
+	call(http.MethodPost, srv.URL+"/transfers", iss.Mint(
+		validatortest.WithClaim("amr", []string{"pwd"}), validatortest.WithClaim("auth_time", now-60)))
+	call(http.MethodPost, srv.URL+"/transfers", iss.Mint(
+		validatortest.WithClaim("amr", []string{"pwd", "mfa"}), validatortest.WithClaim("auth_time", now-60)))
+	// Output:
+	// 401 Bearer realm="api", error="insufficient_user_authentication", error_description="a different authentication level is required", acr_values="http://schemas.openid.net/pape/policies/2007/06/multi-factor", max_age="600"
+	// {"error":"insufficient_user_authentication","error_description":"a different authentication level is required","acr_values":"http://schemas.openid.net/pape/policies/2007/06/multi-factor","max_age":"600"}
+	// 200
+	// transferred
 }

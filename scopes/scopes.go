@@ -14,7 +14,8 @@
 //	WWW-Authenticate: Bearer realm="api", error="insufficient_scope", error_description="...", scope="read:contacts"
 //
 // (RFC 6750 section 3.1); organization and claim guards send no scope
-// attribute. A request without validated claims, because credentials were
+// attribute. [RequireStepUp] asks for a stronger or more recent sign-in
+// with 401 insufficient_user_authentication (RFC 9470). A request without validated claims, because credentials were
 // optional or the guard was mounted without the middleware, gets 401 with a
 // bare challenge. Guards answer through middleware.Reject, so they use the
 // realm, error handler and OnReject hook of the middleware in front of them.
@@ -72,14 +73,17 @@ func RequireAnyScope(scopes ...string) func(http.Handler) http.Handler {
 // Auth0 permissions are scope values of the API.
 func RequirePermission(permissions ...string) func(http.Handler) http.Handler {
 	permissions = mustScopes("RequirePermission", permissions)
-	return guard(func(_ *http.Request, c *claims.Claims) bool {
-		for _, p := range permissions {
-			if !c.HasPermission(p) {
-				return false
-			}
-		}
-		return true
-	}, scopeFailure("the token lacks a required permission", permissions, ErrPermission))
+	return guard(func(_ *http.Request, c *claims.Claims) bool { return c.HasAllPermissions(permissions...) },
+		scopeFailure("the token lacks a required permission", permissions, ErrPermission))
+}
+
+// RequireAnyPermission lets a request through when the token's Auth0 RBAC
+// permissions claim holds at least one of permissions, and otherwise
+// answers 403 insufficient_scope with scope="<permissions, space-separated>".
+func RequireAnyPermission(permissions ...string) func(http.Handler) http.Handler {
+	permissions = mustScopes("RequireAnyPermission", permissions)
+	return guard(func(_ *http.Request, c *claims.Claims) bool { return slices.ContainsFunc(permissions, c.HasPermission) },
+		scopeFailure("the token has none of the accepted permissions", permissions, ErrPermission))
 }
 
 // RequireOrganization lets a request through when the token's org_id
@@ -137,6 +141,19 @@ func RequireClaim(name string, ok func(c *claims.Claims) bool) func(http.Handler
 // guard returns the middleware that calls next when ok, and otherwise
 // rejects with a copy of fail.
 func guard(ok func(*http.Request, *claims.Claims) bool, fail middleware.Failure) func(http.Handler) http.Handler {
+	return check(func(r *http.Request, c *claims.Claims) *middleware.Failure {
+		if ok(r, c) {
+			return nil
+		}
+		f := fail
+		return &f
+	})
+}
+
+// check returns the middleware that calls next when fail returns nil, and
+// otherwise rejects with what it returns. A request without validated
+// claims gets 401 with a bare challenge.
+func check(fail func(*http.Request, *claims.Claims) *middleware.Failure) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, found := claims.FromContext(r.Context())
@@ -148,9 +165,8 @@ func guard(ok func(*http.Request, *claims.Claims) bool, fail middleware.Failure)
 				})
 				return
 			}
-			if !ok(r, c) {
-				f := fail
-				middleware.Reject(w, r, &f)
+			if f := fail(r, c); f != nil {
+				middleware.Reject(w, r, f)
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // benchIssuer is the issuer of the benchmark tokens; the payload below is
@@ -41,14 +41,14 @@ func benchClaims() map[string]any {
 }
 
 type benchCase struct {
-	key   *validatortest.Key
+	key   *testkit.Key
 	token string
 	v     *validator.Validator
 }
 
 func newBenchCase(b *testing.B, alg string, cacheSize int) *benchCase {
 	b.Helper()
-	k := validatortest.GenerateKey("bench-"+alg, alg)
+	k := testkit.GenerateKey("bench-"+alg, alg)
 	set, err := validator.NewKeySet(k.Public())
 	if err != nil {
 		b.Fatal(err)
@@ -63,7 +63,7 @@ func newBenchCase(b *testing.B, alg string, cacheSize int) *benchCase {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tok := &validatortest.Token{
+	tok := &testkit.Token{
 		Header: map[string]any{"alg": alg, "typ": "JWT", "kid": k.ID},
 		Claims: benchClaims(),
 		Key:    k,
@@ -169,9 +169,9 @@ func BenchmarkValidateCached(b *testing.B) {
 // before any signature work and should cost well under 2 us.
 func BenchmarkReject(b *testing.B) {
 	bc := newBenchCase(b, "RS256", 0)
-	h, p, s := validatortest.Segments(bc.token)
+	h, p, s := testkit.Segments(bc.token)
 	sign := func(header map[string]any, claims map[string]any) string {
-		tok := &validatortest.Token{Header: header, Claims: claims, Key: bc.key}
+		tok := &testkit.Token{Header: header, Claims: claims, Key: bc.key}
 		return tok.Sign()
 	}
 	wrongIss := benchClaims()

@@ -43,10 +43,10 @@ type cacheEntry struct {
 	token  string
 	claims *claims.Claims
 	// src, kid, alg and key let a hit confirm that the signing key is
-	// still in its issuer's key set.
+	// still in its issuer's key set, unchanged.
 	src      KeySource
 	kid, alg string
-	key      *Key
+	key      keySnapshot
 	// until is the earliest of the token's exp and the time the entry
 	// was added plus the TTL.
 	until time.Time

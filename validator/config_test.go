@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
 )
 
@@ -42,4 +43,27 @@ func TestNewRefusesUnsafeOrInvalidConfig(t *testing.T) {
 			assert.Nil(t, v)
 		})
 	}
+}
+
+func TestProfileString(t *testing.T) {
+	assert.Equal(t, "ProfileAuth0", validator.ProfileAuth0.String())
+	assert.Equal(t, "ProfileRFC9068", validator.ProfileRFC9068.String())
+	assert.Equal(t, "Profile(7)", validator.Profile(7).String())
+}
+
+// ParseJWKS returns one error; the keys the policy left out are reported
+// by the set.
+func TestParseJWKSReportsSkippedKeysOnTheSet(t *testing.T) {
+	good := testkit.GenerateKey("good", "ES256")
+	enc := testkit.GenerateKey("enc", "ES256").JWK()
+	enc["use"] = "enc"
+	set, err := validator.ParseJWKS(secJSON(map[string]any{"keys": []any{good.JWK(), enc}}))
+	require.NoError(t, err)
+	assert.Equal(t, 1, set.Len())
+	require.Error(t, set.Skipped())
+	assert.Contains(t, set.Skipped().Error(), `key 1: use is not "sig"`)
+
+	_, err = validator.ParseJWKS(secJSON(map[string]any{"keys": []any{enc}}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `use is not "sig"`, "no usable key: the error says why")
 }

@@ -93,7 +93,6 @@ var (
 	errKid           = &Error{Class: ErrUnknownKey, Reason: "no usable key with that kid"}
 	errAmbiguousKid  = &Error{Class: ErrUnknownKey, Reason: "kid names more than one key"}
 	errIssuer        = &Error{Class: ErrIssuer, Reason: "iss is not the configured issuer"}
-	errAudience      = &Error{Class: ErrAudience, Reason: "aud holds no accepted audience"}
 	errNoExp         = &Error{Class: ErrExpired, Reason: "exp missing"}
 	errExpired       = &Error{Class: ErrExpired, Reason: "exp is in the past"}
 	errNbf           = &Error{Class: ErrNotYetValid, Reason: "nbf is in the future"}

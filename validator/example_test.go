@@ -2,6 +2,7 @@ package validator_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -70,18 +71,21 @@ func ExampleValidator_Validate_errors() {
 // A static key set validates tokens offline, without fetching a JWKS.
 func ExampleParseJWKS() {
 	key := validatortest.GenerateKey("key-1", "ES256")
-	issuer := validatortest.NewIssuer(key)
-	defer issuer.Close()
-
-	set, skipped, err := validator.ParseJWKS(issuer.JWKS())
+	jwks, err := json.Marshal(map[string]any{"keys": []any{key.JWK()}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(set.Len(), skipped)
+	set, err := validator.ParseJWKS(jwks)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(set.Len(), set.Skipped())
 
+	issuer := validatortest.NewIssuer(validatortest.SigningKeys(key))
+	defer issuer.Close()
 	v, err := validator.New(context.Background(), validator.Config{
 		Issuer:     issuer.URL,
-		Audiences:  []string{validatortest.DefaultAudience},
+		Audiences:  []string{"https://api.example.com"},
 		Algorithms: []string{"ES256"},
 		Keys:       set,
 	})
@@ -93,4 +97,44 @@ func ExampleParseJWKS() {
 	// Output:
 	// 1 <nil>
 	// <nil>
+}
+
+// One RemoteKeySet serves several Validators, for example two APIs with
+// their own audiences behind one server: one JWKS fetch and one refresh
+// loop for both. Its config holds every fetch and cache tunable.
+func ExampleNewRemoteKeySet() {
+	issuer := validatortest.NewIssuer() // in production: "https://TENANT.us.auth0.com/"
+	defer issuer.Close()
+
+	keys, err := validator.NewRemoteKeySet(context.Background(), validator.RemoteConfig{
+		Issuer:          issuer.URL,
+		RefreshInterval: 10 * time.Minute,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer keys.Close() // the caller's: Validators never close it
+
+	contacts, err := validator.New(context.Background(), validator.Config{
+		Issuer: issuer.URL, Audiences: []string{"https://contacts.example.com"}, Keys: keys,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	billing, err := validator.New(context.Background(), validator.Config{
+		Issuer: issuer.URL, Audiences: []string{"https://billing.example.com"}, Keys: keys,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	_, err = contacts.Validate(context.Background(), issuer.Mint(validatortest.WithAudience("https://contacts.example.com")))
+	fmt.Println(err)
+	_, err = billing.Validate(context.Background(), issuer.Mint(validatortest.WithAudience("https://contacts.example.com")))
+	fmt.Println(errors.Is(err, validator.ErrAudience))
+	fmt.Println(keys.KeySet().Len(), billing.Ready(context.Background()))
+	// Output:
+	// <nil>
+	// true
+	// 1 <nil>
 }

@@ -1,6 +1,7 @@
 package validator_test
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -19,16 +20,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 const fuzzIssuer = "https://fuzz.example.com/"
 
 // fuzzKeys are the keys FuzzValidate trusts: one per family, from the
 // committed fixtures so that seeds stay valid across runs.
-func fuzzKeys(f *testing.F) []*validatortest.Key {
-	return []*validatortest.Key{
+func fuzzKeys(f *testing.F) []*testkit.Key {
+	return []*testkit.Key{
 		secKey(f, "rsa-2048.pem", "rsa-1", "RS256"),
 		secKey(f, "ec-p256.pem", "ec-256", "ES256"),
 		secKey(f, "ed25519.pem", "ed-1", "EdDSA"),
@@ -54,7 +55,7 @@ func FuzzValidate(f *testing.F) {
 	}
 	v, err := validator.New(context.Background(), validator.Config{
 		Issuer:     fuzzIssuer,
-		Audiences:  []string{validatortest.DefaultAudience},
+		Audiences:  []string{testkit.DefaultAudience},
 		Algorithms: []string{"RS256", "ES256", "EdDSA"},
 		Keys:       set,
 		Now:        func() time.Time { return secNow },
@@ -64,18 +65,18 @@ func FuzzValidate(f *testing.F) {
 	}
 
 	minted := map[string]bool{}
-	mint := func(k *validatortest.Key, header, claims map[string]any) string {
+	mint := func(k *testkit.Key, header, claims map[string]any) string {
 		h := map[string]any{"alg": k.Algorithm, "typ": "JWT", "kid": k.ID}
 		for n, x := range header {
 			h[n] = x
 		}
-		c := validatortest.DefaultClaims(fuzzIssuer)
+		c := testkit.DefaultClaims(fuzzIssuer)
 		c["iat"] = secNow.Unix()
 		c["exp"] = secNow.Add(time.Hour).Unix()
 		for n, x := range claims {
 			c[n] = x
 		}
-		tok := (&validatortest.Token{Header: h, Claims: c, Key: k}).Sign()
+		tok := (&testkit.Token{Header: h, Claims: c, Key: k}).Sign()
 		minted[tok] = true
 		return tok
 	}
@@ -83,12 +84,12 @@ func FuzzValidate(f *testing.F) {
 		good := mint(k, nil, nil)
 		mint(k, map[string]any{"typ": "at+jwt"}, map[string]any{"client_id": "c", "jti": "j"})
 		mint(k, nil, map[string]any{"scope": "read:contacts write:contacts", "permissions": []string{"a"}, "https://example.com/roles": []string{"admin"}})
-		mint(k, nil, map[string]any{"aud": []string{"https://other.example.com", validatortest.DefaultAudience}})
+		mint(k, nil, map[string]any{"aud": []string{"https://other.example.com", testkit.DefaultAudience}})
 		mint(k, nil, map[string]any{"exp": secNow.Unix() - 5, "nbf": secNow.Unix() + 5})
 		mint(k, nil, map[string]any{"exp": secNow.Unix() - 3600})
 		mint(k, map[string]any{"jku": "https://evil.example/"}, nil)
 		mint(k, map[string]any{"kid": "other"}, nil)
-		h, p, s := validatortest.Segments(good)
+		h, p, s := testkit.Segments(good)
 		for _, broken := range []string{
 			h + "." + p + ".", h + "." + p, h + "." + p + "." + s + "=", h + "." + p + "." + s[:len(s)-2],
 			h + "." + p + "." + s + "." + s, " " + good, good + "\n", strings.ToUpper(good),
@@ -103,7 +104,7 @@ func FuzzValidate(f *testing.F) {
 		f.Add(s)
 	}
 
-	byKid := map[string]*validatortest.Key{}
+	byKid := map[string]*testkit.Key{}
 	for _, k := range keys {
 		byKid[k.ID] = k
 	}
@@ -139,7 +140,7 @@ func FuzzValidate(f *testing.F) {
 		if (alg == "RS256" || alg == "EdDSA") && !minted[token] {
 			t.Fatalf("accepted a token that was never minted: %q", token)
 		}
-		if c.Issuer != fuzzIssuer || !c.HasAudience(validatortest.DefaultAudience) || !secNow.Before(c.ExpiresAt.Add(validator.DefaultLeeway)) || c.Subject == "" {
+		if c.Issuer != fuzzIssuer || !c.HasAudience(testkit.DefaultAudience) || !secNow.Before(c.ExpiresAt.Add(validator.DefaultLeeway)) || c.Subject == "" {
 			t.Fatalf("accepted claims that do not fit the configuration: %+v", c)
 		}
 		_ = kid
@@ -150,7 +151,7 @@ func FuzzValidate(f *testing.F) {
 // only: three strict base64url segments, a header that encoding/json reads
 // as an object with a supported alg and a known kid and none of the
 // refused parameters, and a signature that verifies with that key.
-func independentVerify(t *testing.T, token string, byKid map[string]*validatortest.Key) (alg, kid string) {
+func independentVerify(t *testing.T, token string, byKid map[string]*testkit.Key) (alg, kid string) {
 	t.Helper()
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
@@ -208,7 +209,7 @@ func independentVerify(t *testing.T, token string, byKid map[string]*validatorte
 // curve and alg are among those the package verifies with.
 func FuzzParseJWKS(f *testing.F) {
 	var jwks []map[string]any
-	for _, k := range []*validatortest.Key{
+	for _, k := range []*testkit.Key{
 		secKey(f, "rsa-2048.pem", "rsa-1", "RS256"),
 		secKey(f, "rsa-2048.pem", "rsa-ps", "PS256"),
 		secKey(f, "ec-p256.pem", "ec-256", "ES256"),
@@ -252,32 +253,34 @@ func FuzzParseJWKS(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	// The Wycheproof key-set cases, when available.
-	if dir := os.Getenv("WYCHEPROOF_DIR"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join("..", dir)
-		}
-		if data, err := os.ReadFile(filepath.Join(dir, "json_web_key_test.json")); err == nil {
-			var file struct {
-				TestGroups []struct {
-					Public  json.RawMessage `json:"public"`
-					Private json.RawMessage `json:"private"`
-				} `json:"testGroups"`
-			}
-			if json.Unmarshal(data, &file) == nil {
-				for _, g := range file.TestGroups {
-					for _, raw := range []json.RawMessage{g.Public, g.Private} {
-						if raw != nil {
-							f.Add([]byte(raw))
-						}
-					}
-				}
+	// The Wycheproof key-set cases (see wycheproofFile for where they are).
+	dir := cmp.Or(os.Getenv("WYCHEPROOF_DIR"), "testdata/wycheproof")
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "json_web_key_test.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var file struct {
+		TestGroups []struct {
+			Public  json.RawMessage `json:"public"`
+			Private json.RawMessage `json:"private"`
+		} `json:"testGroups"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		f.Fatal(err)
+	}
+	for _, g := range file.TestGroups {
+		for _, raw := range []json.RawMessage{g.Public, g.Private} {
+			if raw != nil {
+				f.Add([]byte(raw))
 			}
 		}
 	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		set, _, err := validator.ParseJWKS(data)
+		set, err := validator.ParseJWKS(data)
 		if err != nil {
 			if set != nil {
 				t.Fatal("a set and an error")

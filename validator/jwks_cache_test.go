@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // Cold start: New returns at once with StartWithoutKeys, and 50
@@ -21,7 +21,7 @@ import (
 func TestKeysColdStartSingleFlight(t *testing.T) {
 	t.Parallel()
 	iss := newES256Issuer(t, "k1")
-	iss.SetFault(validatortest.FaultSlow(200 * time.Millisecond))
+	iss.SetFault(testkit.FaultSlow(200 * time.Millisecond))
 	cfg := keysConfig(iss, nil)
 	cfg.StartWithoutKeys = true
 	v := newKeysValidator(t, cfg)
@@ -41,17 +41,17 @@ func TestKeysColdStartSingleFlight(t *testing.T) {
 func TestKeysStartFailsFast(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		fault    validatortest.Fault
+		fault    testkit.Fault
 		requests int
 	}{
-		{validatortest.FaultDown, 0},
-		{validatortest.FaultReset, 1},
-		{validatortest.FaultRefuse, 1},
-		{validatortest.FaultStatus(404), 1},
-		{validatortest.FaultSlow(time.Minute), 1},
-		{validatortest.FaultGarbage, 1},
-		{validatortest.FaultEmptySet, 1},
-		{validatortest.FaultHugeBody, 1},
+		{testkit.FaultDown, 0},
+		{testkit.FaultReset, 1},
+		{testkit.FaultRefuse, 1},
+		{testkit.FaultStatus(404), 1},
+		{testkit.FaultSlow(time.Minute), 1},
+		{testkit.FaultGarbage, 1},
+		{testkit.FaultEmptySet, 1},
+		{testkit.FaultHugeBody, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault.String(), func(t *testing.T) {
@@ -61,7 +61,7 @@ func TestKeysStartFailsFast(t *testing.T) {
 			cfg := keysConfig(iss, nil)
 			cfg.FetchTimeout = 300 * time.Millisecond
 			start := time.Now()
-			v, err := validator.New(context.Background(), cfg)
+			v, err := newKeys(context.Background(), cfg)
 			elapsed := time.Since(start)
 			require.Error(t, err)
 			assert.Nil(t, v)
@@ -76,10 +76,10 @@ func TestKeysStartFailsFast(t *testing.T) {
 func TestKeysStartHonoursContext(t *testing.T) {
 	t.Parallel()
 	iss := newES256Issuer(t, "k1")
-	iss.SetFault(validatortest.FaultSlow(time.Minute))
+	iss.SetFault(testkit.FaultSlow(time.Minute))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := validator.New(ctx, keysConfig(iss, nil))
+	_, err := newKeys(ctx, keysConfig(iss, nil))
 	require.ErrorIs(t, err, validator.ErrKeysUnavailable)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, 1, iss.JWKSRequests())
@@ -91,7 +91,7 @@ func TestKeysStartHonoursContext(t *testing.T) {
 // restart.
 func TestKeysIssuerDownAtStartThenBack(t *testing.T) {
 	t.Parallel()
-	for _, fault := range []validatortest.Fault{validatortest.FaultDown, validatortest.FaultRefuse, validatortest.FaultGarbage} {
+	for _, fault := range []testkit.Fault{testkit.FaultDown, testkit.FaultRefuse, testkit.FaultGarbage} {
 		t.Run(fault.String(), func(t *testing.T) {
 			t.Parallel()
 			iss := newES256Issuer(t, "k1")
@@ -110,13 +110,13 @@ func TestKeysIssuerDownAtStartThenBack(t *testing.T) {
 				keysWait, 5*time.Millisecond, "the source retries in the background")
 			down := iss.JWKSRequests()
 
-			iss.SetFault(validatortest.NoFault)
+			iss.SetFault(testkit.NoFault)
 			require.Eventually(t, func() bool { return v.Ready(context.Background()) == nil },
 				keysWait, 5*time.Millisecond, "keys load without traffic once the issuer is back")
 			_, err = v.Validate(context.Background(), token)
 			require.NoError(t, err)
 			assert.Equal(t, down+1, iss.JWKSRequests(), "one fetch once back, none per request")
-			if fault == validatortest.FaultDown {
+			if fault == testkit.FaultDown {
 				assert.Equal(t, 0, down, "a refused connection never reaches the issuer")
 			} else {
 				assert.GreaterOrEqual(t, down, 3)
@@ -129,21 +129,21 @@ func TestKeysIssuerDownAtStartThenBack(t *testing.T) {
 // use: a failed refresh (an empty set included) never replaces them.
 func TestKeysOutageAfterWarmUpKeepsKeys(t *testing.T) {
 	t.Parallel()
-	encOnly := validatortest.GenerateKey("enc", "ES256").JWK()
+	encOnly := testkit.GenerateKey("enc", "ES256").JWK()
 	encOnly["use"] = "enc"
 	tests := []struct {
 		name  string
-		fault validatortest.Fault
+		fault testkit.Fault
 		jwks  any // served instead of a fault, when set
 	}{
-		{name: "down", fault: validatortest.FaultDown},
-		{name: "reset", fault: validatortest.FaultReset},
-		{name: "refuse", fault: validatortest.FaultRefuse},
-		{name: "status-500", fault: validatortest.FaultStatus(500)},
-		{name: "slow", fault: validatortest.FaultSlow(time.Minute)},
-		{name: "garbage", fault: validatortest.FaultGarbage},
-		{name: "empty-set", fault: validatortest.FaultEmptySet},
-		{name: "huge-body", fault: validatortest.FaultHugeBody},
+		{name: "down", fault: testkit.FaultDown},
+		{name: "reset", fault: testkit.FaultReset},
+		{name: "refuse", fault: testkit.FaultRefuse},
+		{name: "status-500", fault: testkit.FaultStatus(500)},
+		{name: "slow", fault: testkit.FaultSlow(time.Minute)},
+		{name: "garbage", fault: testkit.FaultGarbage},
+		{name: "empty-set", fault: testkit.FaultEmptySet},
+		{name: "huge-body", fault: testkit.FaultHugeBody},
 		{name: "no-usable-key", jwks: map[string]any{"keys": []any{encOnly}}},
 		{name: "not-a-jwks", jwks: map[string]any{"issuer": "x"}},
 		{name: "keys-null", jwks: map[string]any{"keys": nil}},
@@ -172,7 +172,7 @@ func TestKeysOutageAfterWarmUpKeepsKeys(t *testing.T) {
 			_, err = v.Validate(context.Background(), token)
 			assert.NoError(t, err, "cached keys keep working")
 			assert.NoError(t, v.Ready(context.Background()))
-			if tt.fault == validatortest.FaultDown {
+			if tt.fault == testkit.FaultDown {
 				assert.Equal(t, 1, iss.JWKSRequests())
 			} else {
 				assert.GreaterOrEqual(t, iss.JWKSRequests(), 3, "the failed refreshes reached the issuer")
@@ -196,7 +196,7 @@ func TestKeysMaxStaleness(t *testing.T) {
 	_, err := v.Validate(context.Background(), token)
 	require.NoError(t, err)
 
-	iss.SetFault(validatortest.FaultRefuse)
+	iss.SetFault(testkit.FaultRefuse)
 	require.Eventually(t, func() bool {
 		_, err := v.Validate(context.Background(), token)
 		return errors.Is(err, validator.ErrKeysUnavailable)
@@ -204,7 +204,7 @@ func TestKeysMaxStaleness(t *testing.T) {
 	assert.ErrorIs(t, v.Ready(context.Background()), validator.ErrKeysUnavailable)
 	assert.Equal(t, 1, logs.count(slog.LevelError, "signing keys dropped"))
 
-	iss.SetFault(validatortest.NoFault)
+	iss.SetFault(testkit.NoFault)
 	require.Eventually(t, func() bool { return v.Ready(context.Background()) == nil }, keysWait, 10*time.Millisecond)
 	_, err = v.Validate(context.Background(), token)
 	assert.NoError(t, err)
@@ -224,7 +224,7 @@ func TestKeysRotationByBackgroundRefreshUnderAttack(t *testing.T) {
 	require.ErrorIs(t, err, validator.ErrUnknownKey)
 	require.Equal(t, 1, logs.count(slog.LevelDebug, "refreshing keys for an unknown kid"))
 
-	iss.Rotate(validatortest.GenerateKey("k2", "ES256"))
+	iss.Rotate(testkit.GenerateKey("k2", "ES256"))
 	rotated := iss.Mint()
 	require.Eventually(t, func() bool {
 		_, err := v.Validate(context.Background(), rotated)
@@ -246,7 +246,7 @@ func TestKeysRemovedKeyStopsVerifying(t *testing.T) {
 	_, err := v.Validate(context.Background(), old)
 	require.NoError(t, err)
 
-	k2 := validatortest.GenerateKey("k2", "ES256")
+	k2 := testkit.GenerateKey("k2", "ES256")
 	iss.Rotate(k2)
 	iss.SetKeys(k2)
 	require.Eventually(t, func() bool {
@@ -264,8 +264,8 @@ func TestKeysUnknownKidSingleFlight(t *testing.T) {
 	v := newKeysValidator(t, keysConfig(iss, nil))
 	require.Equal(t, 1, iss.JWKSRequests())
 
-	iss.Rotate(validatortest.GenerateKey("k2", "ES256"))
-	iss.SetFault(validatortest.FaultSlow(200 * time.Millisecond))
+	iss.Rotate(testkit.GenerateKey("k2", "ES256"))
+	iss.SetFault(testkit.FaultSlow(200 * time.Millisecond))
 	errs := validateConcurrently(v, slices.Repeat([]string{iss.Mint()}, 50), 50)
 	for i, err := range errs {
 		require.NoError(t, err, "request %d", i)
@@ -282,7 +282,7 @@ func TestKeysRequestWaitIsBounded(t *testing.T) {
 	cfg.MaxKeyWait = 100 * time.Millisecond
 	cfg.FetchTimeout = 10 * time.Second
 	v := newKeysValidator(t, cfg)
-	iss.SetFault(validatortest.FaultSlow(time.Minute))
+	iss.SetFault(testkit.FaultSlow(time.Minute))
 
 	start := time.Now()
 	_, err := v.Validate(context.Background(), tokenWithKid(iss, "ES256", "new-1"))

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // 1000 random kids: all rejected with ErrUnknownKey (a 401, not a 503),
@@ -80,7 +80,7 @@ func TestKeysRotationAcceptedDuringFlood(t *testing.T) {
 	require.Eventually(t, func() bool { return sent.Load() >= 1000 }, keysWait, time.Millisecond)
 
 	// The issuer rotates; a client presents a token signed with the new key.
-	iss.Rotate(validatortest.GenerateKey("k2", "ES256"))
+	iss.Rotate(testkit.GenerateKey("k2", "ES256"))
 	rotated := iss.Mint()
 	published := time.Now()
 	bound := cooldown + cfg.FetchTimeout

@@ -14,8 +14,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // Helpers of the key source tests (jwks_*_test.go, keys_*_test.go).
@@ -27,32 +28,103 @@ const keysWait = 10 * time.Second
 
 // newES256Issuer starts an issuer with a fresh ES256 key (cheap to
 // generate, unlike RSA) and closes it when the test ends.
-func newES256Issuer(t *testing.T, kid string) *validatortest.Issuer {
+func newES256Issuer(t *testing.T, kid string) *testkit.Issuer {
 	t.Helper()
-	iss := validatortest.NewIssuer(validatortest.GenerateKey(kid, "ES256"))
+	iss := testkit.NewIssuer(testkit.GenerateKey(kid, "ES256"))
 	t.Cleanup(iss.Close)
 	return iss
 }
 
-// keysConfig is iss.Config with short key cache timings for tests: every
-// behaviour a test waits for takes well under a second. Tests shorten
-// what they exercise further.
-func keysConfig(iss *validatortest.Issuer, logs *keysLog) validator.Config {
-	cfg := iss.Config()
-	cfg.FetchTimeout = 2 * time.Second
-	cfg.RefreshInterval = time.Hour
-	cfg.RetryInterval = 20 * time.Millisecond
-	cfg.UnknownKIDCooldown = time.Hour
-	cfg.MaxKeyWait = 2 * time.Second
-	if logs != nil {
-		cfg.Logger = slog.New(logs)
-	}
-	return cfg
+// keysCfg configures a Validator whose keys come from RemoteKeySets that
+// the test makes: the first issuer's from RemoteConfig, and one per Extra
+// issuer with the same tunables (and the Auth0 JWKS location).
+type keysCfg struct {
+	validator.RemoteConfig
+	Algorithms []string
+	Extra      []string
+	// ExtraIssuers are passed to the Validator as they are: those without
+	// Keys get a RemoteKeySet that the Validator makes and owns.
+	ExtraIssuers []validator.IssuerConfig
+	audience     string
 }
 
-// newKeysValidator builds a Validator and closes it when the test ends
-// (before the issuers registered earlier are closed).
-func newKeysValidator(t *testing.T, cfg validator.Config) *validator.Validator {
+// keysConfig is the RemoteConfig of iss with short key cache timings for
+// tests: every behaviour a test waits for takes well under a second.
+// Tests shorten what they exercise further.
+func keysConfig(iss *testkit.Issuer, logs *keysLog) keysCfg {
+	rc := iss.RemoteConfig()
+	rc.FetchTimeout = 2 * time.Second
+	rc.RefreshInterval = time.Hour
+	rc.RetryInterval = 20 * time.Millisecond
+	rc.UnknownKIDCooldown = time.Hour
+	rc.MaxKeyWait = 2 * time.Second
+	if logs != nil {
+		rc.Logger = slog.New(logs)
+	}
+	return keysCfg{RemoteConfig: rc, Algorithms: []string{iss.SigningKey().Algorithm}, audience: iss.Audience()}
+}
+
+// keysValidator is a Validator with the RemoteKeySets made for it, which
+// its Close closes too.
+type keysValidator struct {
+	*validator.Validator
+	sets []*validator.RemoteKeySet
+}
+
+func (kv *keysValidator) Close() error {
+	var err error
+	if kv.Validator != nil {
+		err = kv.Validator.Close()
+	}
+	for _, s := range kv.sets {
+		s.Close()
+	}
+	return err
+}
+
+// newKeys makes the key sets of cfg, then the Validator on them.
+func newKeys(ctx context.Context, cfg keysCfg) (*keysValidator, error) {
+	kv := &keysValidator{}
+	vc := validator.Config{Issuer: cfg.Issuer, Audiences: []string{cfg.audience}, Algorithms: cfg.Algorithms,
+		Logger: cfg.Logger, ExtraIssuers: cfg.ExtraIssuers}
+	for n, iss := range append([]string{cfg.Issuer}, cfg.Extra...) {
+		rc := cfg.RemoteConfig
+		if n > 0 {
+			rc.Issuer, rc.JWKSURL, rc.Discovery = iss, "", false
+		}
+		set, err := validator.NewRemoteKeySet(ctx, rc)
+		if err != nil {
+			kv.Close()
+			return nil, err
+		}
+		kv.sets = append(kv.sets, set)
+		if n == 0 {
+			vc.Keys = set
+		} else {
+			vc.ExtraIssuers = append(vc.ExtraIssuers, validator.IssuerConfig{Issuer: iss, Keys: set})
+		}
+	}
+	v, err := validator.New(ctx, vc)
+	if err != nil {
+		kv.Close()
+		return nil, err
+	}
+	kv.Validator = v
+	return kv, nil
+}
+
+// newKeysValidator is newKeys, closed when the test ends (before the
+// issuers registered earlier are closed).
+func newKeysValidator(t *testing.T, cfg keysCfg) *keysValidator {
+	t.Helper()
+	kv, err := newKeys(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { kv.Close() })
+	return kv
+}
+
+// newValidator is validator.New, closed when the test ends.
+func newValidator(t *testing.T, cfg validator.Config) *validator.Validator {
 	t.Helper()
 	v, err := validator.New(context.Background(), cfg)
 	require.NoError(t, err)
@@ -63,10 +135,10 @@ func newKeysValidator(t *testing.T, cfg validator.Config) *validator.Validator {
 // tokenWithKid returns a well-formed token of iss whose header names kid,
 // with a garbage signature: it reaches the key lookup, and no further.
 // Minting it costs no signature, so floods are cheap.
-func tokenWithKid(iss *validatortest.Issuer, alg, kid string) string {
+func tokenWithKid(iss *testkit.Issuer, alg, kid string) string {
 	h, _ := json.Marshal(map[string]any{"alg": alg, "typ": "JWT", "kid": kid})
-	c, _ := json.Marshal(validatortest.DefaultClaims(iss.URL))
-	return validatortest.SignRaw(nil, h, c, []byte(strings.Repeat("x", 64)))
+	c, _ := json.Marshal(testkit.DefaultClaims(iss.URL))
+	return testkit.SignRaw(nil, h, c, []byte(strings.Repeat("x", 64)))
 }
 
 // randomKids returns n distinct kids.
@@ -80,7 +152,9 @@ func randomKids(n int) []string {
 
 // validateConcurrently validates every token with up to workers goroutines and
 // returns the errors in order.
-func validateConcurrently(v *validator.Validator, tokens []string, workers int) []error {
+func validateConcurrently(v interface {
+	Validate(context.Context, string) (*claims.Claims, error)
+}, tokens []string, workers int) []error {
 	errs := make([]error, len(tokens))
 	var wg sync.WaitGroup
 	next := make(chan int)

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/MicahParks/jwkset"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,8 +31,8 @@ func ecKey(t testing.TB, kid string) *Key {
 func TestKeysWarmLookupDoesNotAllocate(t *testing.T) {
 	set, err := NewKeySet(ecKey(t, "k1"), ecKey(t, "k2"))
 	require.NoError(t, err)
-	r := &remoteKeys{opts: &keyOptions{}}
-	r.snap.Store(newKeySnap(set, time.Now()))
+	r := &RemoteKeySet{}
+	r.snap.Store(&keySnap{set: set, fetched: time.Now()})
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(1000, func() {
 		if _, err := r.Key(ctx, "k2", "ES256"); err != nil {
@@ -53,8 +52,8 @@ func TestKeysWarmLookupDoesNotAllocate(t *testing.T) {
 func BenchmarkKeysWarmLookup(b *testing.B) {
 	set, err := NewKeySet(ecKey(b, "k1"), ecKey(b, "k2"))
 	require.NoError(b, err)
-	r := &remoteKeys{opts: &keyOptions{}}
-	r.snap.Store(newKeySnap(set, time.Now()))
+	r := &RemoteKeySet{}
+	r.snap.Store(&keySnap{set: set, fetched: time.Now()})
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -138,16 +137,16 @@ func TestKeysJitter(t *testing.T) {
 }
 
 func TestKeysRetryBackoff(t *testing.T) {
-	o := &keyOptions{retry: time.Second, refresh: 15 * time.Minute}
+	o := &RemoteKeySet{retryInterval: time.Second, refreshInterval: 15 * time.Minute}
 	var got []time.Duration
 	for n := 1; n <= 9; n++ {
 		got = append(got, o.retryAfter(n))
 	}
 	s := func(n int) time.Duration { return time.Duration(n) * time.Second }
 	assert.Equal(t, []time.Duration{s(1), s(2), s(4), s(8), s(16), s(32), s(60), s(60), s(60)}, got)
-	assert.Equal(t, 100*time.Millisecond, (&keyOptions{retry: 20 * time.Millisecond, refresh: 100 * time.Millisecond}).retryAfter(10),
+	assert.Equal(t, 100*time.Millisecond, (&RemoteKeySet{retryInterval: 20 * time.Millisecond, refreshInterval: 100 * time.Millisecond}).retryAfter(10),
 		"capped by RefreshInterval")
-	assert.Equal(t, 5*time.Minute, (&keyOptions{retry: 5 * time.Minute, refresh: time.Hour}).retryAfter(3),
+	assert.Equal(t, 5*time.Minute, (&RemoteKeySet{retryInterval: 5 * time.Minute, refreshInterval: time.Hour}).retryAfter(3),
 		"a RetryInterval above MaxRetryDelay is kept")
 }
 
@@ -209,40 +208,6 @@ func TestKeysCheckRedirect(t *testing.T) {
 	assert.NoError(t, checkRedirect(req("http://127.0.0.1:1/b"), loop))
 	assert.NoError(t, checkRedirect(req("http://127.0.0.1:1/b"), append(loop, loop[0], loop[0])), "a third redirect")
 	assert.Error(t, checkRedirect(req("http://127.0.0.1:1/b"), append(loop, loop[0], loop[0], loop[0])), "a fourth redirect")
-}
-
-// The storage handed to keyfunc is read-only and hides ambiguous kids.
-func TestKeysStorageIsReadOnly(t *testing.T) {
-	a, b := ecKey(t, "dup"), ecKey(t, "dup")
-	k := ecKey(t, "k1")
-	set, err := NewKeySet(a, b, k)
-	require.NoError(t, err)
-	st := staticStorage(set)
-	ctx := context.Background()
-
-	j, err := st.KeyRead(ctx, "k1")
-	require.NoError(t, err)
-	assert.Equal(t, "k1", j.Marshal().KID)
-	assert.Equal(t, jwkset.UseSig, j.Marshal().USE)
-	_, err = st.KeyRead(ctx, "dup")
-	assert.ErrorIs(t, err, jwkset.ErrKeyNotFound)
-	assert.ErrorIs(t, err, ErrUnknownKey)
-	_, err = st.KeyRead(ctx, "nope")
-	assert.ErrorIs(t, err, jwkset.ErrKeyNotFound)
-
-	all, err := st.KeyReadAll(ctx)
-	require.NoError(t, err)
-	assert.Len(t, all, 1)
-	assert.ErrorIs(t, st.KeyWrite(ctx, j), errReadOnly)
-	assert.ErrorIs(t, st.KeyReplaceAll(ctx, nil), errReadOnly)
-	_, err = st.KeyDelete(ctx, "k1")
-	assert.ErrorIs(t, err, errReadOnly)
-	raw, err := st.JSONPrivate(ctx)
-	require.NoError(t, err)
-	parsed, skipped, err := ParseJWKS(raw)
-	require.NoError(t, err, "the storage's JSON passes the key policy")
-	assert.NoError(t, skipped)
-	assert.Equal(t, 1, parsed.Len())
 }
 
 // The ROCA masks are computed, not copied: check them against the first

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // Several issuers: each has its own key set; the token's iss selects it
@@ -21,11 +21,11 @@ import (
 func TestKeysSeveralIssuers(t *testing.T) {
 	t.Parallel()
 	a := newES256Issuer(t, "shared-kid")
-	bKey := validatortest.GenerateKey("shared-kid", "ES256")
-	b := validatortest.NewIssuer(bKey)
+	bKey := testkit.GenerateKey("shared-kid", "ES256")
+	b := testkit.NewIssuer(bKey)
 	t.Cleanup(b.Close)
-	b.Rotate(validatortest.GenerateKey("b-only", "ES256"))
-	static := validatortest.GenerateKey("static-1", "ES256")
+	b.Rotate(testkit.GenerateKey("b-only", "ES256"))
+	static := testkit.GenerateKey("static-1", "ES256")
 	staticSet, err := validator.NewKeySet(static.Public())
 	require.NoError(t, err)
 	const staticIss = "https://static.example/"
@@ -47,11 +47,11 @@ func TestKeysSeveralIssuers(t *testing.T) {
 	}{
 		{"A's token", a.Mint(), nil, 1, 1},
 		{"B's token", b.Mint(), nil, 1, 1},
-		{"B's token, static issuer's key", b.Mint(validatortest.WithKey(static), validatortest.WithClaim("iss", staticIss)), nil, 1, 1},
-		{"A's iss, B's key under the shared kid", b.Mint(validatortest.WithKey(bKey), validatortest.WithClaim("iss", a.URL)), validator.ErrSignature, 1, 1},
-		{"A's iss, a kid only B publishes", b.Mint(validatortest.WithClaim("iss", a.URL)), validator.ErrUnknownKey, 2, 1},
-		{"unknown issuer", b.Mint(validatortest.WithClaim("iss", "https://unknown.example/")), validator.ErrIssuer, 2, 1},
-		{"static issuer, A's key", a.Mint(validatortest.WithClaim("iss", staticIss)), validator.ErrUnknownKey, 2, 1},
+		{"B's token, static issuer's key", b.Mint(testkit.WithKey(static), testkit.WithClaim("iss", staticIss)), nil, 1, 1},
+		{"A's iss, B's key under the shared kid", b.Mint(testkit.WithKey(bKey), testkit.WithClaim("iss", a.URL)), validator.ErrSignature, 1, 1},
+		{"A's iss, a kid only B publishes", b.Mint(testkit.WithClaim("iss", a.URL)), validator.ErrUnknownKey, 2, 1},
+		{"unknown issuer", b.Mint(testkit.WithClaim("iss", "https://unknown.example/")), validator.ErrIssuer, 2, 1},
+		{"static issuer, A's key", a.Mint(testkit.WithClaim("iss", staticIss)), validator.ErrUnknownKey, 2, 1},
 	}
 	for _, tt := range tests { // in order: the request counts add up
 		_, err := v.Validate(context.Background(), tt.token)
@@ -70,9 +70,9 @@ func TestKeysReadySeveralIssuers(t *testing.T) {
 	t.Parallel()
 	a := newES256Issuer(t, "a")
 	b := newES256Issuer(t, "b")
-	b.SetFault(validatortest.FaultDown)
+	b.SetFault(testkit.FaultDown)
 	cfg := keysConfig(a, nil)
-	cfg.ExtraIssuers = []validator.IssuerConfig{{Issuer: b.URL}}
+	cfg.Extra = []string{b.URL}
 	cfg.StartWithoutKeys = true
 	v := newKeysValidator(t, cfg)
 
@@ -87,7 +87,7 @@ func TestKeysReadySeveralIssuers(t *testing.T) {
 	_, err = v.Validate(context.Background(), b.Mint())
 	assert.ErrorIs(t, err, validator.ErrKeysUnavailable)
 
-	b.SetFault(validatortest.NoFault)
+	b.SetFault(testkit.NoFault)
 	require.Eventually(t, func() bool { return v.Ready(context.Background()) == nil }, keysWait, 5*time.Millisecond)
 	_, err = v.Validate(context.Background(), b.Mint())
 	assert.NoError(t, err)
@@ -111,19 +111,19 @@ func TestKeysDiscovery(t *testing.T) {
 	})
 	for _, tt := range []struct {
 		name   string
-		doc    func(iss *validatortest.Issuer) map[string]any
+		doc    func(iss *testkit.Issuer) map[string]any
 		errHas string
 	}{
-		{"other issuer", func(iss *validatortest.Issuer) map[string]any {
+		{"other issuer", func(iss *testkit.Issuer) map[string]any {
 			return map[string]any{"issuer": "https://evil.example/", "jwks_uri": iss.JWKSURL()}
 		}, "names issuer"},
-		{"issuer without trailing slash", func(iss *validatortest.Issuer) map[string]any {
+		{"issuer without trailing slash", func(iss *testkit.Issuer) map[string]any {
 			return map[string]any{"issuer": strings.TrimSuffix(iss.URL, "/"), "jwks_uri": iss.JWKSURL()}
 		}, "names issuer"},
-		{"plain http jwks_uri", func(iss *validatortest.Issuer) map[string]any {
+		{"plain http jwks_uri", func(iss *testkit.Issuer) map[string]any {
 			return map[string]any{"issuer": iss.URL, "jwks_uri": "http://keys.example/jwks.json"}
 		}, "https"},
-		{"no jwks_uri", func(iss *validatortest.Issuer) map[string]any {
+		{"no jwks_uri", func(iss *testkit.Issuer) map[string]any {
 			return map[string]any{"issuer": iss.URL}
 		}, "jwks_uri"},
 	} {
@@ -140,7 +140,7 @@ func TestKeysDiscovery(t *testing.T) {
 			}))
 			cfg := keysConfig(iss, nil)
 			cfg.Discovery = true
-			_, err := validator.New(context.Background(), cfg)
+			_, err := newKeys(context.Background(), cfg)
 			require.ErrorIs(t, err, validator.ErrKeysUnavailable)
 			assert.Contains(t, err.Error(), tt.errHas)
 			assert.Equal(t, 1, iss.DiscoveryRequests())
@@ -150,10 +150,10 @@ func TestKeysDiscovery(t *testing.T) {
 }
 
 // Plain http issuer or JWKS URLs are refused unless the host is a
-// loopback address; New refuses them without any request.
+// loopback address; NewRemoteKeySet refuses them without any request.
 func TestKeysRefusePlainHTTP(t *testing.T) {
 	t.Parallel()
-	base := validator.Config{Audiences: []string{validatortest.DefaultAudience}, StartWithoutKeys: true}
+	base := validator.RemoteConfig{StartWithoutKeys: true}
 	tests := []struct {
 		name    string
 		issuer  string
@@ -181,14 +181,14 @@ func TestKeysRefusePlainHTTP(t *testing.T) {
 			cfg.Issuer, cfg.JWKSURL = tt.issuer, tt.jwksURL
 			cfg.Discovery = strings.Contains(tt.name, "discovery")
 			cfg.Logger = discardLogger()
-			v, err := validator.New(context.Background(), cfg)
+			set, err := validator.NewRemoteKeySet(context.Background(), cfg)
 			if tt.ok {
 				require.NoError(t, err)
-				v.Close()
+				set.Close()
 				return
 			}
 			require.Error(t, err)
-			assert.Regexp(t, "must use https|not an absolute URL", err.Error())
+			assert.Regexp(t, "must use https|not an absolute URL|carries credentials", err.Error())
 			assert.NotContains(t, err.Error(), "pw", "credentials are not echoed")
 		})
 	}
@@ -200,23 +200,23 @@ func TestKeysRedirects(t *testing.T) {
 	plain := newES256Issuer(t, "k1")
 	tests := []struct {
 		name string
-		to   func(iss *validatortest.Issuer) string
+		to   func(iss *testkit.Issuer) string
 		ok   bool
 	}{
-		{"same host", func(iss *validatortest.Issuer) string { return iss.JWKSURL() }, true},
-		{"to plain http, same host and port", func(iss *validatortest.Issuer) string {
+		{"same host", func(iss *testkit.Issuer) string { return iss.JWKSURL() }, true},
+		{"to plain http, same host and port", func(iss *testkit.Issuer) string {
 			return "http" + strings.TrimPrefix(iss.JWKSURL(), "https")
 		}, false},
-		{"to plain http elsewhere", func(*validatortest.Issuer) string { return plain.JWKSURL() }, false},
-		{"to another host", func(iss *validatortest.Issuer) string {
+		{"to plain http elsewhere", func(*testkit.Issuer) string { return plain.JWKSURL() }, false},
+		{"to another host", func(iss *testkit.Issuer) string {
 			return strings.Replace(iss.JWKSURL(), "127.0.0.1", "localhost", 1)
 		}, false},
-		{"redirect loop", func(iss *validatortest.Issuer) string { return iss.URL + "moved" }, false},
+		{"redirect loop", func(iss *testkit.Issuer) string { return iss.URL + "moved" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			iss := validatortest.NewTLSIssuer(validatortest.GenerateKey("k1", "ES256"))
+			iss := testkit.NewTLSIssuer(testkit.GenerateKey("k1", "ES256"))
 			t.Cleanup(iss.Close)
 			target := tt.to(iss)
 			iss.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -229,7 +229,7 @@ func TestKeysRedirects(t *testing.T) {
 			cfg := keysConfig(iss, nil)
 			cfg.JWKSURL = iss.URL + "moved"
 			before := plain.JWKSRequests()
-			v, err := validator.New(context.Background(), cfg)
+			v, err := newKeys(context.Background(), cfg)
 			if tt.ok {
 				require.NoError(t, err)
 				v.Close()

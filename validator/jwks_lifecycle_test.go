@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // Close stops every goroutine a Validator started, whatever it was doing:
@@ -26,26 +26,26 @@ import (
 func TestKeysCloseLeaksNoGoroutine(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
-	healthy := validatortest.NewIssuer(validatortest.GenerateKey("k1", "ES256"))
+	healthy := testkit.NewIssuer(testkit.GenerateKey("k1", "ES256"))
 	defer healthy.Close()
-	down := validatortest.NewIssuer(validatortest.GenerateKey("k1", "ES256"))
+	down := testkit.NewIssuer(testkit.GenerateKey("k1", "ES256"))
 	defer down.Close()
-	down.SetFault(validatortest.FaultDown)
-	slow := validatortest.NewIssuer(validatortest.GenerateKey("k1", "ES256"))
+	down.SetFault(testkit.FaultDown)
+	slow := testkit.NewIssuer(testkit.GenerateKey("k1", "ES256"))
 	defer slow.Close()
 
 	cfg := keysConfig(healthy, nil)
 	cfg.RefreshInterval = 10 * time.Millisecond
 	cfg.Logger = discardLogger()
-	cfg.ExtraIssuers = []validator.IssuerConfig{{Issuer: down.URL}, {Issuer: slow.URL}}
+	cfg.Extra = []string{down.URL, slow.URL}
 	cfg.StartWithoutKeys = true
-	v, err := validator.New(context.Background(), cfg)
+	v, err := newKeys(context.Background(), cfg)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return healthy.JWKSRequests() >= 3 && slow.JWKSRequests() >= 1 }, keysWait, time.Millisecond)
 
 	// A fetch in flight, and requests waiting for it.
-	slow.Rotate(validatortest.GenerateKey("k2", "ES256"))
-	slow.SetFault(validatortest.FaultSlow(time.Minute))
+	slow.Rotate(testkit.GenerateKey("k2", "ES256"))
+	slow.SetFault(testkit.FaultSlow(time.Minute))
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() { v.Validate(context.Background(), slow.Mint()) })
@@ -94,15 +94,15 @@ func TestKeysLogging(t *testing.T) {
 
 	kid := "\x00\n\"\u202e" + strings.Repeat("A", 200)
 	h, _ := json.Marshal(map[string]any{"alg": "ES256", "typ": "JWT", "kid": kid})
-	c, _ := json.Marshal(validatortest.DefaultClaims(iss.URL))
-	token := validatortest.SignRaw(nil, h, c, []byte(strings.Repeat("x", 64)))
+	c, _ := json.Marshal(testkit.DefaultClaims(iss.URL))
+	token := testkit.SignRaw(nil, h, c, []byte(strings.Repeat("x", 64)))
 	_, err := v.Validate(context.Background(), token)
 	require.ErrorIs(t, err, validator.ErrUnknownKey)
 	miss := findLog(t, logs, slog.LevelDebug, "refreshing keys for an unknown kid")
 	assert.Equal(t, strconv.Quote(kid[:64])+"...", miss.Attrs["kid"])
 
 	time.Sleep(cfg.UnknownKIDCooldown)
-	iss.SetFault(validatortest.FaultRefuse)
+	iss.SetFault(testkit.FaultRefuse)
 	_, err = v.Validate(context.Background(), tokenWithKid(iss, "ES256", "k-new"))
 	require.ErrorIs(t, err, validator.ErrUnknownKey)
 	failed := findLog(t, logs, slog.LevelWarn, "key refresh failed")
@@ -135,38 +135,48 @@ func findLog(t *testing.T, logs *keysLog, level slog.Level, msg string) keysLogR
 	return found
 }
 
-// New refuses inconsistent key cache settings before any request.
+// NewRemoteKeySet refuses inconsistent key cache settings, and New
+// inconsistent issuers, before any request.
 func TestKeysConfigErrors(t *testing.T) {
 	t.Parallel()
 	iss := newES256Issuer(t, "k1")
 	tests := []struct {
 		name   string
-		change func(*validator.Config)
+		change func(*validator.RemoteConfig)
 		errHas string
 	}{
-		{"negative FetchTimeout", func(c *validator.Config) { c.FetchTimeout = -1 }, "FetchTimeout"},
-		{"negative RefreshInterval", func(c *validator.Config) { c.RefreshInterval = -1 }, "RefreshInterval"},
-		{"negative RetryInterval", func(c *validator.Config) { c.RetryInterval = -1 }, "RetryInterval"},
-		{"negative UnknownKIDCooldown", func(c *validator.Config) { c.UnknownKIDCooldown = -1 }, "UnknownKIDCooldown"},
-		{"negative MaxKeyWait", func(c *validator.Config) { c.MaxKeyWait = -1 }, "MaxKeyWait"},
-		{"negative MaxStaleness", func(c *validator.Config) { c.MaxStaleness = -1 }, "MaxStaleness"},
-		{"MaxStaleness below twice RefreshInterval", func(c *validator.Config) {
+		{"no issuer", func(c *validator.RemoteConfig) { c.Issuer = "" }, "Issuer"},
+		{"negative FetchTimeout", func(c *validator.RemoteConfig) { c.FetchTimeout = -1 }, "FetchTimeout"},
+		{"negative RefreshInterval", func(c *validator.RemoteConfig) { c.RefreshInterval = -1 }, "RefreshInterval"},
+		{"negative RetryInterval", func(c *validator.RemoteConfig) { c.RetryInterval = -1 }, "RetryInterval"},
+		{"negative UnknownKIDCooldown", func(c *validator.RemoteConfig) { c.UnknownKIDCooldown = -1 }, "UnknownKIDCooldown"},
+		{"negative MaxKeyWait", func(c *validator.RemoteConfig) { c.MaxKeyWait = -1 }, "MaxKeyWait"},
+		{"negative MaxStaleness", func(c *validator.RemoteConfig) { c.MaxStaleness = -1 }, "MaxStaleness"},
+		{"MaxStaleness below twice RefreshInterval", func(c *validator.RemoteConfig) {
 			c.RefreshInterval, c.MaxStaleness = time.Hour, 90*time.Minute
 		}, "MaxStaleness"},
-		{"duplicate issuer", func(c *validator.Config) {
-			c.ExtraIssuers = []validator.IssuerConfig{{Issuer: c.Issuer}}
-		}, "twice"},
-		{"empty extra issuer", func(c *validator.Config) {
-			c.ExtraIssuers = []validator.IssuerConfig{{JWKSURL: iss.JWKSURL()}}
-		}, "non-empty"},
-		{"plain http extra issuer", func(c *validator.Config) {
-			c.ExtraIssuers = []validator.IssuerConfig{{Issuer: "http://other.example/"}}
-		}, "https"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := keysConfig(iss, nil)
+			cfg := keysConfig(iss, nil).RemoteConfig
 			tt.change(&cfg)
+			_, err := validator.NewRemoteKeySet(context.Background(), cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.errHas)
+		})
+	}
+	for _, tt := range []struct {
+		name   string
+		extra  []validator.IssuerConfig
+		errHas string
+	}{
+		{"duplicate issuer", []validator.IssuerConfig{{Issuer: iss.URL}}, "twice"},
+		{"empty extra issuer", []validator.IssuerConfig{{Keys: &validator.KeySet{}}}, "non-empty"},
+		{"plain http extra issuer", []validator.IssuerConfig{{Issuer: "http://other.example/"}}, "https"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := iss.Config()
+			cfg.ExtraIssuers = tt.extra
 			_, err := validator.New(context.Background(), cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.errHas)
@@ -175,9 +185,9 @@ func TestKeysConfigErrors(t *testing.T) {
 	assert.Equal(t, 0, iss.JWKSRequests(), "refused before any request")
 
 	// The default MaxStaleness grows with a long RefreshInterval.
-	cfg := keysConfig(iss, nil)
+	cfg := keysConfig(iss, nil).RemoteConfig
 	cfg.RefreshInterval = 20 * time.Hour
-	v, err := validator.New(context.Background(), cfg)
+	set, err := validator.NewRemoteKeySet(context.Background(), cfg)
 	require.NoError(t, err)
-	v.Close()
+	set.Close()
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/middleware"
-	"github.com/apiguard/apiguard/validator/validatortest"
 )
 
 // End to end through the middleware: while the issuer is down at start,
@@ -20,7 +20,7 @@ import (
 func TestKeysThroughMiddleware(t *testing.T) {
 	t.Parallel()
 	iss := newES256Issuer(t, "k1")
-	iss.SetFault(validatortest.FaultDown)
+	iss.SetFault(testkit.FaultDown)
 	cfg := keysConfig(iss, nil)
 	cfg.StartWithoutKeys = true
 	cfg.Logger = discardLogger()
@@ -42,7 +42,7 @@ func TestKeysThroughMiddleware(t *testing.T) {
 	assert.NotEmpty(t, res.Header.Get("Retry-After"))
 	assert.Empty(t, res.Header.Get("WWW-Authenticate"))
 
-	iss.SetFault(validatortest.NoFault)
+	iss.SetFault(testkit.NoFault)
 	require.Eventually(t, func() bool { return call(token).StatusCode == http.StatusOK }, keysWait, 5*time.Millisecond)
 	res = call(tokenWithKid(iss, "ES256", "random-kid"))
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)

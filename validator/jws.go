@@ -3,13 +3,10 @@ package validator
 import (
 	"crypto"
 	"crypto/rsa"
-	"unicode/utf8"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/apiguard/apiguard/internal/jose"
-	"github.com/apiguard/apiguard/internal/strictjson"
 )
 
 // The compact-JWS layer is shared with DPoP proofs (internal/jose); these
@@ -121,115 +118,4 @@ func verify(t *jws, k *Key) error {
 		return errNoSignature
 	}
 	return nil
-}
-
-// peekIssuer returns the first top-level iss member of a claims set
-// without decoding the rest, so that a token from an unknown issuer is
-// refused before the claims are decoded. ok is false when iss is absent,
-// not a string, or the payload is not a JSON object: the full parse then
-// reports why. The bytes may alias payload.
-//
-// It only finds the member and skips the others, without checking what it
-// skips: claims.Parse checks everything afterwards. For every payload that
-// claims.Parse accepts it returns the Issuer that Parse returns (a fuzz
-// test holds it to that), so it can refuse a token early but never accept
-// one.
-func peekIssuer(p []byte) (iss []byte, ok bool) {
-	i := skipSpace(p, 0)
-	if i == len(p) || p[i] != '{' {
-		return nil, false
-	}
-	for i++; ; i++ { // i++: past '{' or ','
-		i = skipSpace(p, i)
-		name := i
-		if i, ok = skipString(p, i); !ok {
-			return nil, false
-		}
-		isIss := string(p[name:i]) == `"iss"`
-		if i = skipSpace(p, i); i == len(p) || p[i] != ':' {
-			return nil, false
-		}
-		start := skipSpace(p, i+1)
-		if i, ok = skipValue(p, start); !ok {
-			return nil, false
-		}
-		if isIss {
-			v := jsontext.Value(p[start:i])
-			if v.Kind() != '"' {
-				return nil, false
-			}
-			if plain := strictjson.Plain(v); plain != nil {
-				if !utf8.Valid(plain) {
-					return nil, false
-				}
-				return plain, true
-			}
-			u, err := jsontext.AppendUnquote(nil, v)
-			return u, err == nil
-		}
-		if i = skipSpace(p, i); i == len(p) || p[i] != ',' {
-			return nil, false
-		}
-	}
-}
-
-func skipSpace(p []byte, i int) int {
-	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the JSON string at p[i].
-func skipString(p []byte, i int) (int, bool) {
-	if i == len(p) || p[i] != '"' {
-		return i, false
-	}
-	for i++; i < len(p); i++ {
-		switch p[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, true
-		}
-	}
-	return i, false
-}
-
-// skipValue returns the index after the JSON value at p[i]. It matches
-// brackets and skips strings, and takes anything else up to a delimiter as
-// a number or literal.
-func skipValue(p []byte, i int) (int, bool) {
-	if i == len(p) {
-		return i, false
-	}
-	switch p[i] {
-	case '"':
-		return skipString(p, i)
-	case '{', '[':
-		depth := 0
-		for i < len(p) {
-			switch p[i] {
-			case '"':
-				var ok bool
-				if i, ok = skipString(p, i); !ok {
-					return i, false
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return i, false
-	}
-	start := i
-	for i < len(p) && p[i] != ',' && p[i] != '}' && p[i] != ']' && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' {
-		i++
-	}
-	return i, i > start
 }

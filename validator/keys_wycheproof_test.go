@@ -107,9 +107,9 @@ func TestWycheproofJWKPolicy(t *testing.T) {
 // wycheproofKeyCheck loads keys through ParseJWKS and checks token with
 // them: the stage that refused it, if any, and why.
 func wycheproofKeyCheck(keys []byte, token string) (stage string, err error) {
-	set, skipped, err := ParseJWKS(keys)
+	set, err := ParseJWKS(keys)
 	if err != nil {
-		return "key policy (ParseJWKS)", fmt.Errorf("%w: %w", err, skipped)
+		return "key policy (ParseJWKS)", err
 	}
 	t, err := parseJWS(token, 1<<20)
 	if err != nil {

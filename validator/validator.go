@@ -24,9 +24,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,11 +61,15 @@ const (
 	ProfileRFC9068
 )
 
-func (p Profile) typOK(typ string) bool {
-	if strings.EqualFold(typ, "at+jwt") || strings.EqualFold(typ, "application/at+jwt") {
-		return true
+// String returns the profile's name, as in Go source.
+func (p Profile) String() string {
+	switch p {
+	case ProfileAuth0:
+		return "ProfileAuth0"
+	case ProfileRFC9068:
+		return "ProfileRFC9068"
 	}
-	return p == ProfileAuth0 && strings.EqualFold(typ, "JWT")
+	return "Profile(" + strconv.Itoa(int(p)) + ")"
 }
 
 // Config configures a Validator. Issuer and Audiences are required; every
@@ -87,71 +92,25 @@ type Config struct {
 	// DefaultMaxTokenSize.
 	MaxTokenSize int
 
-	// Keys, when set, supplies the verification keys, for example a
-	// *KeySet for offline use. When nil, the issuer's JWKS is fetched and
-	// cached as the documentation of DefaultRefreshInterval describes.
+	// Keys supplies the issuer's verification keys: a *RemoteKeySet to
+	// tune fetching or share one cache between Validators, a *KeySet for
+	// offline use, or a KeySource of your own. When nil, New makes a
+	// RemoteKeySet with the defaults (the JWKS at Auth0's
+	// "{Issuer}.well-known/jwks.json", see DefaultRefreshInterval for the
+	// cache), waits for its keys, and closes it in Close.
 	Keys KeySource
-	// JWKSURL is where the JWKS is fetched when Keys is nil. When empty it
-	// is found by OIDC discovery if Discovery is set, and is otherwise
-	// Auth0's "{Issuer}.well-known/jwks.json". It must be https, or http
-	// on a loopback host.
-	JWKSURL string
-	// Discovery finds the JWKS URL in "{Issuer}/.well-known/openid-configuration";
-	// the document's issuer must equal Issuer.
-	Discovery bool
 	// ExtraIssuers are further issuers whose tokens are accepted, each
 	// with its own keys: an Auth0 custom domain beside the canonical
 	// domain, or several tenants. The token's iss selects the issuer's
 	// keys before any lookup, so one issuer's key never verifies
 	// another's token, and a token of an unknown issuer is refused
-	// without a fetch. The key cache settings below apply to each.
+	// without a fetch.
 	ExtraIssuers []IssuerConfig
-	// HTTPClient fetches discovery documents and key sets. Default: a
-	// dedicated client (connect and TLS handshake at most 2 s, no
-	// keep-alive, TLS 1.2+). A client given here is copied; on the copy,
-	// FetchTimeout caps Timeout and redirects are limited to the same
-	// host and never downgrade to http. Bodies are capped at MaxJWKSBytes
-	// either way.
-	HTTPClient *http.Client
-	// Logger receives key refreshes (Debug), key set changes (Info),
-	// failed refreshes (Warn) and keys dropped after MaxStaleness
-	// (Error); default slog.Default(). Tokens are never logged; kids
-	// from tokens are quoted and cut to 64 bytes.
+	// Logger receives New's configuration warnings and the key cache
+	// events of the key sets New makes itself (Keys nil); default
+	// slog.Default(). A RemoteKeySet given in Keys logs to its own
+	// RemoteConfig.Logger.
 	Logger *slog.Logger
-
-	// FetchTimeout bounds one key refresh, discovery included, and so how
-	// long New blocks; zero means DefaultFetchTimeout (5 s).
-	FetchTimeout time.Duration
-	// RefreshInterval is the most time between background refreshes, and
-	// so bounds how long a key removed from the JWKS keeps verifying; a
-	// smaller Cache-Control max-age shortens it (not below
-	// MinCacheControlInterval); ±10% jitter. Zero means
-	// DefaultRefreshInterval (15 min).
-	RefreshInterval time.Duration
-	// RetryInterval is the first delay before retrying a failed refresh,
-	// doubled after each further failure up to MaxRetryDelay (1 min) or
-	// RefreshInterval if smaller. Zero means DefaultRetryInterval (1 s).
-	RetryInterval time.Duration
-	// UnknownKIDCooldown is the least time between two refreshes caused
-	// by tokens with an unknown kid. A key the issuer publishes is
-	// accepted within UnknownKIDCooldown + FetchTimeout even during a
-	// flood of random kids. Zero means DefaultUnknownKIDCooldown (30 s).
-	UnknownKIDCooldown time.Duration
-	// MaxKeyWait caps how long a request waits for a key fetch it needs
-	// (its context may end it sooner). Zero means DefaultMaxKeyWait (2 s).
-	MaxKeyWait time.Duration
-	// MaxStaleness is how long the last good key set stays in use while
-	// refreshes fail; after that, validation fails with
-	// ErrKeysUnavailable and Ready reports an error. It must be at least
-	// twice RefreshInterval. Zero means DefaultMaxStaleness (24 h), or
-	// twice RefreshInterval if that is more.
-	MaxStaleness time.Duration
-	// StartWithoutKeys makes New return at once, without keys, and load
-	// them in the background, retrying until the issuer answers; until
-	// then Validate fails with ErrKeysUnavailable (the middleware answers
-	// 503). By default New waits for the keys (at most FetchTimeout) and
-	// fails if it cannot load them.
-	StartWithoutKeys bool
 
 	// CacheSize, when positive, enables a cache of up to this many fully
 	// validated tokens, so a client that reuses its access token (the
@@ -168,17 +127,8 @@ type Config struct {
 	Now func() time.Time
 }
 
-// KeySource supplies the keys of one issuer. Key returns the key named kid
-// (or the only key, when kid is empty) that may verify alg, or an *Error
-// of class ErrUnknownKey, ErrSignature (the key does not fit alg) or
-// ErrKeysUnavailable. *KeySet is a static KeySource.
-type KeySource interface {
-	Key(ctx context.Context, kid, alg string) (*Key, error)
-}
-
 // Validator validates access tokens. It is safe for concurrent use.
 type Validator struct {
-	issuer    string
 	sources   map[string]KeySource
 	audiences []string
 	algs      []string
@@ -187,11 +137,14 @@ type Validator struct {
 	maxSize   int
 	now       func() time.Time
 	cache     *tokenCache // nil unless Config.CacheSize > 0
+	owned     []io.Closer // the key sources New made, closed by Close
+	// errAudience names the accepted audiences, for the logs.
+	errAudience error
 }
 
-// New returns a Validator for cfg. With no cfg.Keys it starts loading the
-// issuer's JWKS and fails if it cannot; ctx bounds that first load only.
-// Call Close when done with the Validator.
+// New returns a Validator for cfg. With no cfg.Keys it makes a
+// RemoteKeySet for the issuer, loads its JWKS and fails if it cannot; ctx
+// bounds that first load only. Call Close when done with the Validator.
 func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("validator: Config.Issuer is required")
@@ -200,7 +153,6 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 		return nil, errors.New("validator: Config.Audiences needs at least one non-empty audience")
 	}
 	v := &Validator{
-		issuer:    cfg.Issuer,
 		audiences: slices.Clone(cfg.Audiences),
 		algs:      slices.Clone(cfg.Algorithms),
 		leeway:    cfg.Leeway,
@@ -208,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 		maxSize:   cfg.MaxTokenSize,
 		now:       cfg.Now,
 	}
+	v.errAudience = &Error{Class: ErrAudience, Reason: fmt.Sprintf("aud holds no accepted audience (accepted: %s)", quoteList(v.audiences))}
 	if len(v.algs) == 0 {
 		v.algs = []string{"RS256"}
 	}
@@ -242,7 +195,8 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	case cfg.CacheSize > 0:
 		v.cache = newTokenCache(cfg.CacheSize, cfg.CacheTTL)
 	}
-	if err := v.initKeys(ctx, cfg); err != nil {
+	warnIssuer(cfg.Logger, cfg.Issuer)
+	if err := v.initKeys(ctx, &cfg); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -253,18 +207,18 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 // how long the call waits for a key fetch the token causes (the fetch
 // itself goes on, for the requests that share it).
 func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims, error) {
-	if len(token) > v.maxSize {
-		return nil, errTooLarge
-	}
 	now := v.now()
 	var hash uint64
-	if v.cache != nil {
+	// The size cap itself is parseJWS's; an oversized token is not even
+	// hashed for the cache.
+	if v.cache != nil && len(token) <= v.maxSize {
 		var e *cacheEntry
 		if e, hash = v.cache.get(token, now); e != nil {
 			if v.checkTimes(e.claims, now) == nil {
 				k, err := e.src.Key(ctx, e.kid, e.alg)
-				if err == nil && k == e.key {
-					return e.claims, nil
+				if err == nil && k != nil && k.fits(e.alg) && e.key.matches(k) {
+					// A copy: no handler may change what another request sees.
+					return e.claims.Clone(), nil
 				}
 				if err != nil {
 					// The key left the set, or the keys are unavailable:
@@ -283,14 +237,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		return nil, err
 	}
 	h := &t.Header
-	if err := checkHeader(h); err != nil {
+	if err := v.headerAllowed(h); err != nil {
 		return nil, err
-	}
-	if !slices.Contains(v.algs, h.Alg) {
-		return nil, errAlgNotAllowed
-	}
-	if !v.profile.typOK(h.Typ) {
-		return nil, errTyp
 	}
 	if err := t.DecodePayload(); err != nil {
 		return nil, err
@@ -299,7 +247,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	// claims are decoded, and costs no key fetch.
 	if iss, ok := peekIssuer(t.Payload); ok {
 		if _, known := v.sources[string(iss)]; !known {
-			return nil, errIssuer
+			return nil, v.issuerError(string(iss))
 		}
 	}
 	if err := t.DecodeSignature(); err != nil {
@@ -311,14 +259,11 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	}
 	src, ok := v.sources[c.Issuer]
 	if !ok {
-		return nil, errIssuer
+		return nil, v.issuerError(c.Issuer)
 	}
-	k, err := src.Key(ctx, h.Kid, h.Alg)
+	k, err := sourceKey(ctx, src, h.Kid, h.Alg)
 	if err != nil {
 		return nil, err
-	}
-	if k == nil {
-		return nil, errKid // a KeySource of the user's that found nothing
 	}
 	// The signature is checked before the claims' values, so that a forged
 	// token is reported as forged even when it is also expired.
@@ -332,76 +277,11 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		return nil, err
 	}
 	if v.cache != nil && now.Before(c.ExpiresAt) {
-		v.cache.put(hash, &cacheEntry{
-			token: token, claims: c, src: src, kid: h.Kid, alg: h.Alg, key: k, until: c.ExpiresAt,
-		}, now)
-	}
-	return c, nil
-}
-
-// ValidateToken is Validate with the signature go-jwt-middleware v2 expects
-// of its ValidateToken option. The value is a *claims.Claims.
-func (v *Validator) ValidateToken(ctx context.Context, token string) (any, error) {
-	c, err := v.Validate(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// checkTimes checks exp, nbf and iat against now, with the leeway.
-func (v *Validator) checkTimes(c *claims.Claims, now time.Time) error {
-	switch {
-	case c.ExpiresAt.IsZero():
-		return errNoExp
-	case !now.Before(c.ExpiresAt.Add(v.leeway)):
-		return errExpired
-	case !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore):
-		return errNbf
-	case !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt):
-		return errIat
-	}
-	return nil
-}
-
-// checkClaims checks the claims that do not change with time.
-func (v *Validator) checkClaims(c *claims.Claims) error {
-	if !slices.ContainsFunc(v.audiences, c.HasAudience) {
-		return errAudience
-	}
-	if c.Subject == "" {
-		return errNoSub
-	}
-	if v.profile == ProfileRFC9068 {
-		switch {
-		case c.ClientID == "":
-			return errNoClientID
-		case c.ID == "":
-			return errNoJti
-		case c.IssuedAt.IsZero():
-			return errNoIat
+		if snap, ok := snapshotKey(k); ok {
+			v.cache.put(hash, &cacheEntry{
+				token: token, claims: c.Clone(), src: src, kid: h.Kid, alg: h.Alg, key: snap, until: c.ExpiresAt,
+			}, now)
 		}
 	}
-	return nil
-}
-
-var (
-	errNoSub      = claimError("sub missing")
-	errNoClientID = claimError("client_id missing")
-	errNoJti      = claimError("jti missing")
-	errNoIat      = claimError("iat missing")
-)
-
-// Close stops the background key refreshes and any key fetch in progress,
-// and waits for them to end, so no goroutine outlives it. The Validator
-// must not be used afterwards. Calling Close again does nothing. Key
-// sources given in the Config are the caller's to close.
-func (v *Validator) Close() error {
-	var errs []error
-	for _, s := range v.sources {
-		if r, ok := s.(*remoteKeys); ok {
-			errs = append(errs, r.Close())
-		}
-	}
-	return errors.Join(errs...)
+	return c, nil
 }

@@ -14,18 +14,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// wycheproofFile returns the path of file in $WYCHEPROOF_DIR, for the JWS
-// and the JWK vectors. It skips
-// the test when WYCHEPROOF_DIR is unset and fails it when the file is
-// missing. A relative WYCHEPROOF_DIR is relative to the repository root
-// (the directory of the nearest go.mod above the package), as .ci/run
-// sets it: for this package "../shared/testvectors/wycheproof" resolves to
-// "../../shared/testvectors/wycheproof".
-func wycheproofFile(t *testing.T, file string) string {
+// wycheproofFile returns the path of file among the Wycheproof vectors, for
+// the JWS and the JWK vectors. They are in testdata/wycheproof at the
+// repository root (the directory of the nearest go.mod above the package),
+// or in $WYCHEPROOF_DIR, relative to that root unless absolute. It fails
+// the test when the file is missing: it never skips.
+func wycheproofFile(t testing.TB, file string) string {
 	t.Helper()
 	dir := os.Getenv("WYCHEPROOF_DIR")
 	if dir == "" {
-		t.Skip("WYCHEPROOF_DIR is not set")
+		dir = filepath.Join("testdata", "wycheproof")
 	}
 	if !filepath.IsAbs(dir) {
 		root, err := filepath.Abs(".")
@@ -42,8 +40,23 @@ func wycheproofFile(t *testing.T, file string) string {
 	}
 	path := filepath.Join(dir, file)
 	_, err := os.Stat(path)
-	require.NoError(t, err, "WYCHEPROOF_DIR is set but %s is missing", file)
+	require.NoError(t, err, "Wycheproof vector file %s is missing", file)
 	return path
+}
+
+// TestWycheproofFilesFromAPlainClone: the vectors are found without any
+// setting, so the Wycheproof tests run (not skip) from a plain clone.
+func TestWycheproofFilesFromAPlainClone(t *testing.T) {
+	t.Setenv("WYCHEPROOF_DIR", "")
+	for _, file := range []string{"json_web_signature_test.json", "json_web_key_test.json"} {
+		var inner *testing.T
+		t.Run(file, func(t *testing.T) {
+			inner = t
+			path := wycheproofFile(t, file)
+			assert.Equal(t, filepath.Join("testdata", "wycheproof", file), filepath.Join(filepath.Base(filepath.Dir(filepath.Dir(path))), filepath.Base(filepath.Dir(path)), file))
+		})
+		require.False(t, inner.Skipped(), "%s: the vectors were not found by default", file)
+	}
 }
 
 type wycheproofJWS struct {
@@ -161,7 +174,7 @@ func TestWycheproofJWS(t *testing.T) {
 		}
 		// The key policy applies: a refused key leaves set nil, which
 		// holds no key.
-		set, _, err := ParseJWKS(jwks)
+		set, err := ParseJWKS(jwks)
 		if err != nil {
 			keysRefused = append(keysRefused, g.Comment+": "+err.Error())
 		}

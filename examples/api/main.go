@@ -2,9 +2,24 @@
 //
 //	cd examples && go run ./api -addr 127.0.0.1:8081 -issuer https://TENANT.us.auth0.com/ -audience https://contacts.example.com
 //
-// Without -issuer and -audience it reads AUTH0_DOMAIN (such as
-// "tenant.us.auth0.com", giving the issuer "https://tenant.us.auth0.com/")
-// and AUTH0_AUDIENCE. It logs one line at start-up and nothing per request.
+// -issuer is taken exactly as given: it must equal the tokens' iss byte for
+// byte (Auth0 writes it with a trailing slash; many other providers
+// without). The keys are found at -jwks-url if set, else with -discovery in
+// the jwks_uri of the issuer's OpenID configuration, else at Auth0's
+// {issuer}.well-known/jwks.json. Without -issuer and -audience it reads
+// AUTH0_DOMAIN (such as "tenant.us.auth0.com", giving the issuer
+// "https://tenant.us.auth0.com/") and AUTH0_AUDIENCE.
+//
+// The API starts even when the issuer is down: protected routes answer 503
+// with Retry-After until the keys load, which happens in the background as
+// soon as the issuer answers. GET /healthz answers 200 while the process
+// runs, GET /readyz 200 once the keys are loaded (503 before). It logs one
+// line at start-up, key fetch warnings, and nothing per request.
+//
+// GET /.well-known/oauth-protected-resource serves the API's metadata (RFC
+// 9728): resource is -audience, authorization_servers [-issuer]; every 401
+// and 403 challenge points to it with resource_metadata. GET /api/mfa
+// requires a multi-factor sign-in at most 10 minutes old (RFC 9470).
 package main
 
 import (
@@ -12,71 +27,109 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/apiguard/apiguard/examples/internal/api"
+	"github.com/apiguard/apiguard/examples/internal/issuer"
 	"github.com/apiguard/apiguard/validator"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8081", "`host:port` to listen on")
-	issuer := flag.String("issuer", "", "token issuer with trailing slash, such as https://TENANT.us.auth0.com/ (default from AUTH0_DOMAIN)")
-	audience := flag.String("audience", "", "API identifier, such as https://contacts.example.com (default AUTH0_AUDIENCE)")
-	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("api: ")
-
-	iss, aud, err := settings(*issuer, *audience, os.Getenv)
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	v, err := validator.New(ctx, validator.Config{
-		Issuer:    iss,
-		Audiences: []string{aud},
-		// Key refreshes are routine: only warnings and errors reach the log.
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	cancel()
+	for _, w := range cfg.warnings {
+		log.Print("warning: ", w)
+	}
+	if w := cfg.MetadataWarning(); w != "" {
+		log.Print("warning: ", w)
+	}
+	// Key refreshes are routine: only warnings and errors reach the log.
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	v, closeValidator, err := newValidator(cfg, logger)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer v.Close()
-	l, err := net.Listen("tcp", *addr)
+	defer closeValidator()
+	l, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("listening on http://%s (issuer %s, audience %s)", l.Addr(), iss, aud)
-	srv := &http.Server{Handler: api.NewHandler(v), ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.Serve(l))
+	log.Printf("listening on http://%s (issuer %s, audience %s, keys %s)", l.Addr(), cfg.Issuer, cfg.Audience, cfg.keysFrom())
+	log.Fatal(api.NewServer(api.NewHandler(v, cfg.Settings)).Serve(l))
 }
 
-// settings resolves the issuer and audience from the flags, else from
-// AUTH0_DOMAIN and AUTH0_AUDIENCE.
-func settings(issuer, audience string, getenv func(string) string) (string, string, error) {
-	if issuer == "" {
-		d := strings.TrimSuffix(strings.TrimPrefix(getenv("AUTH0_DOMAIN"), "https://"), "/")
-		if strings.Contains(d, "://") {
-			return "", "", fmt.Errorf("AUTH0_DOMAIN %q: want a domain such as tenant.us.auth0.com (or https://tenant.us.auth0.com)", d)
+// config is what the command line and the environment say.
+type config struct {
+	api.Settings
+	addr     string
+	warnings []string // printed at start-up
+}
+
+// parseConfig reads the flags in args, falling back to AUTH0_DOMAIN and
+// AUTH0_AUDIENCE for -issuer and -audience.
+func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8081", "`host:port` to listen on")
+	fs.StringVar(&c.Issuer, "issuer", "", "token issuer, exactly as in the tokens' iss, such as https://TENANT.us.auth0.com/ (default https://$AUTH0_DOMAIN/)")
+	fs.StringVar(&c.Audience, "audience", "", "API identifier, such as https://contacts.example.com (default $AUTH0_AUDIENCE)")
+	fs.StringVar(&c.JWKSURL, "jwks-url", "", "`URL` of the issuer's signing keys (default: Auth0's {issuer}.well-known/jwks.json)")
+	fs.BoolVar(&c.Discovery, "discovery", false, "find the signing keys by OpenID discovery (jwks_uri of {issuer}/.well-known/openid-configuration)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.Issuer == "" {
+		iss, err := issuer.FromDomain(getenv("AUTH0_DOMAIN"))
+		if err != nil {
+			return config{}, err
 		}
-		if d != "" {
-			issuer = "https://" + d + "/"
-		}
+		c.Issuer = iss
 	}
-	if audience == "" {
-		audience = getenv("AUTH0_AUDIENCE")
+	if c.Audience == "" {
+		c.Audience = getenv("AUTH0_AUDIENCE")
 	}
-	if issuer == "" || audience == "" {
-		return "", "", errors.New("need -issuer and -audience, or AUTH0_DOMAIN and AUTH0_AUDIENCE")
+	if c.Issuer == "" || c.Audience == "" {
+		return config{}, errors.New("need -issuer and -audience, or AUTH0_DOMAIN and AUTH0_AUDIENCE")
 	}
-	if !strings.HasSuffix(issuer, "/") {
-		return "", "", fmt.Errorf("issuer %q must end with / (Auth0 issuers do)", issuer)
+	if c.JWKSURL != "" && c.Discovery {
+		return config{}, errors.New("-jwks-url and -discovery both say where the keys are: give one")
 	}
-	return issuer, audience, nil
+	if w := issuer.Warning(c.Issuer); w != "" {
+		c.warnings = append(c.warnings, w)
+	}
+	return c, nil
+}
+
+// keysFrom says where the keys come from, for the start-up line.
+func (c config) keysFrom() string {
+	switch {
+	case c.JWKSURL != "":
+		return c.JWKSURL
+	case c.Discovery:
+		return "by OpenID discovery"
+	}
+	return "at Auth0's {issuer}.well-known/jwks.json"
+}
+
+// newValidator builds the validator for c. It does not wait for the
+// issuer (see api.NewValidator).
+func newValidator(c config, logger *slog.Logger) (*validator.Validator, func(), error) {
+	s := c.Settings
+	s.Logger = logger
+	return api.NewValidator(context.Background(), s)
 }

@@ -3,7 +3,8 @@
 // Authorization Code Flow with a scripted browser and prints each step:
 //
 //	cd examples && go run ./demo          # walk the flow, exit 0 if all went as expected
-//	cd examples && go run ./demo -serve   # then keep the servers running for a real browser
+//	cd examples && go run ./demo -serve   # print the URL to open and the demo users, serve until Ctrl-C
+//	cd examples && go run ./demo -token   # print a fresh access token and the curl line, serve until Ctrl-C
 //
 // With AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_AUDIENCE and
 // AUTH0_CALLBACK_URL set, the web app and the API use that Auth0 tenant
@@ -24,35 +25,58 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
+	"google.golang.org/grpc/codes"
 
 	"github.com/apiguard/apiguard/examples/internal/browser"
 	"github.com/apiguard/apiguard/examples/internal/devauth"
+	"github.com/apiguard/apiguard/examples/internal/grpcapi"
 	"github.com/apiguard/apiguard/examples/internal/jwtutil"
 	"github.com/apiguard/apiguard/examples/internal/stack"
 )
 
-func main() {
-	serve := flag.Bool("serve", false, "keep the servers running after the walk-through and print the web app's URL")
-	addr := flag.String("addr", "", "loopback `host:port` for the web app (default: a free port)")
-	flag.Parse()
-	os.Exit(run(*serve, *addr, os.Stdout, os.Getenv))
+// options are the command line flags.
+type options struct {
+	serve bool   // serve for a real browser instead of the scripted walk
+	token bool   // print an access token and a curl line, then serve
+	addr  string // the web app's address
 }
 
-// run is main without the process: it returns the exit code.
-func run(serve bool, addr string, out io.Writer, getenv func(string) string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+func main() {
+	var o options
+	flag.BoolVar(&o.serve, "serve", false, "serve for a real browser: print the URL to open and the demo users first, run until Ctrl-C (no scripted walk-through)")
+	flag.BoolVar(&o.token, "token", false, "print a fresh access token for the API and the curl line that uses it, then serve until Ctrl-C")
+	flag.StringVar(&o.addr, "addr", "", "loopback `host:port` for the web app (default: a free port)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	os.Exit(run(ctx, o, os.Stdout, os.Getenv))
+}
+
+// tokenScope is what -token asks for: enough for every API route.
+const tokenScope = "openid read:contacts"
+
+// run is main without the process: it returns the exit code. When serving,
+// it returns once ctx ends.
+func run(ctx context.Context, o options, out io.Writer, getenv func(string) string) int {
 	auth0, err := stack.Auth0FromEnv(getenv)
 	if err != nil {
 		fmt.Fprintln(out, "demo:", err)
 		return 2
 	}
+	if auth0 != nil && o.token {
+		fmt.Fprintln(out, "demo: -token needs the demo's own authorization server (a script cannot log in to Auth0): unset AUTH0_DOMAIN")
+		return 2
+	}
 	p := &printer{w: out}
 	tokens := &tokenLog{p: p}
-	opts := stack.Options{Auth0: auth0, OnToken: tokens.report, WebAppAddr: addr}
+	opts := stack.Options{Auth0: auth0, OnToken: tokens.report, WebAppAddr: o.addr}
+	if o.token {
+		opts.AccessTokenLifetime = time.Hour // long enough to try things by hand
+	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	st, err := stack.Start(startCtx, opts)
 	cancel()
@@ -61,9 +85,66 @@ func run(serve bool, addr string, out io.Writer, getenv func(string) string) int
 		return 1
 	}
 	defer st.Close()
+	gs, err := startGRPC(st.Validator)
+	if err != nil {
+		fmt.Fprintln(out, "demo: starting the gRPC service:", err)
+		return 1
+	}
+	defer gs.close()
 
-	if auth0 == nil {
-		fmt.Fprintln(out, devauth.Banner)
+	switch {
+	case o.token:
+		if err := printToken(ctx, p, st); err != nil {
+			fmt.Fprintln(out, "demo:", err)
+			return 1
+		}
+		printServers(p, st, gs)
+	case o.serve || auth0 != nil:
+		printOpen(p, st, auth0 == nil)
+		printServers(p, st, gs)
+	default:
+		printServers(p, st, gs)
+		w := &walk{p: p, b: browser.New(), st: st, tokens: tokens, grpc: gs}
+		walkCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		w.run(walkCtx)
+		cancel()
+		if w.failed > 0 {
+			p.printf("\nFAILED: %d step(s) did not behave as expected.\n", w.failed)
+			return 1
+		}
+		p.printf("\nAll steps behaved as expected.\n")
+		p.printf("Next: go run ./demo -serve to click through in a browser, go run ./demo -token to call the API by hand.\n")
+		return 0
+	}
+	p.printf("\nPress Ctrl-C to stop.\n")
+	<-ctx.Done()
+	return 0
+}
+
+// printOpen prints the URL to open and, with devauth, whom to log in as.
+func printOpen(p *printer, st *stack.Stack, demoUsers bool) {
+	p.printf("Open %s/ in a browser.\n", st.WebAppURL)
+	if !demoUsers {
+		return
+	}
+	p.printf("Log in as one of the demo users (the login page lists them too):\n")
+	for _, u := range []struct {
+		user stack.DemoUser
+		what string
+	}{
+		{stack.Alice, "read:contacts and write:contacts, member of " + stack.OrgAcme},
+		{stack.Bob, "no permission: /api/contacts answers 403"},
+		{stack.Carol, fmt.Sprintf("invited to %s: open %s/login?organization=%s&invitation=%s", stack.OrgAcme, st.WebAppURL, stack.OrgAcme, stack.CarolInvitation)},
+	} {
+		p.printf("  %-6s password %-11s %s\n", u.user.Username, u.user.Password, u.what)
+	}
+}
+
+// printServers prints devauth's banner (when it runs) and where the three
+// servers listen.
+func printServers(p *printer, st *stack.Stack, gs *grpcService) {
+	if st.AuthServer != nil {
+		p.printf("%s\n", devauth.Banner)
 	}
 	p.printf("\nServers on loopback:\n")
 	if st.AuthURL != "" {
@@ -73,33 +154,25 @@ func run(serve bool, addr string, out io.Writer, getenv func(string) string) int
 	}
 	p.printf("  API                   %s   (audience %s)\n", st.APIURL, st.Audience)
 	p.printf("  web app               %s\n", st.WebAppURL)
+	p.printf("  gRPC service          %s   (%s, plaintext)\n", gs.addr, grpcapi.Service)
+}
 
-	code := 0
-	if auth0 == nil {
-		w := &walk{p: p, b: browser.New(), st: st, tokens: tokens}
-		walkCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		w.run(walkCtx)
-		cancel()
-		if w.failed > 0 {
-			p.printf("\nFAILED: %d step(s) did not behave as expected.\n", w.failed)
-			code = 1
-		} else {
-			p.printf("\nAll steps behaved as expected.\n")
-		}
-	} else {
-		serve = true
+// printToken signs alice in and prints her access token and a curl line
+// that calls the API with it.
+func printToken(ctx context.Context, p *printer, st *stack.Stack) error {
+	tokCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	token, err := st.AccessToken(tokCtx, stack.Alice, tokenScope)
+	if err != nil {
+		return err
 	}
-	if serve {
-		p.printf("\nOpen %s/ in a browser.", st.WebAppURL)
-		if auth0 == nil {
-			p.printf(" Users: %s/%s (read:contacts, org_acme), %s/%s (no permissions), %s/%s (invited to org_acme with invitation %s).",
-				stack.Alice.Username, stack.Alice.Password, stack.Bob.Username, stack.Bob.Password,
-				stack.Carol.Username, stack.Carol.Password, stack.CarolInvitation)
-		}
-		p.printf("\nPress Ctrl-C to stop.\n")
-		<-ctx.Done()
-	}
-	return code
+	// Printing the token is the point: it is a throwaway token of this
+	// development server, valid only while it runs.
+	p.printf("Access token for %s (scope %q, valid 1 hour, while this demo runs):\n\n", stack.Alice.Username, tokenScope)
+	p.printf("TOKEN='%s'\n", token)
+	p.printf("curl -H \"Authorization: Bearer $TOKEN\" %s/api/contacts\n", st.APIURL)
+	p.printf("\nOther routes: /api/private, /api/claims; /api/public needs no token.\n")
+	return nil
 }
 
 // printer serialises output: the web app reports tokens from its own
@@ -122,6 +195,7 @@ type tokenLog struct {
 
 	mu          sync.Mutex
 	count       int
+	lastAccess  string
 	lastRefresh string
 	lastScope   string
 }
@@ -131,7 +205,7 @@ func (l *tokenLog) report(reason string, t *oauth2.Token) {
 	id, _ := t.Extra("id_token").(string)
 	l.mu.Lock()
 	l.count++
-	l.lastRefresh, l.lastScope = t.RefreshToken, scope
+	l.lastAccess, l.lastRefresh, l.lastScope = t.AccessToken, t.RefreshToken, scope
 	l.mu.Unlock()
 	var b strings.Builder
 	fmt.Fprintf(&b, "    token response (%s), seen by the web app on the server side:\n", reason)
@@ -151,12 +225,20 @@ func (l *tokenLog) last() (count int, refresh, scope string) {
 	return l.count, l.lastRefresh, l.lastScope
 }
 
+// access returns the last access token the web app received.
+func (l *tokenLog) access() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastAccess
+}
+
 // walk is the scripted walk-through.
 type walk struct {
 	p      *printer
 	b      *browser.Browser
 	st     *stack.Stack
 	tokens *tokenLog
+	grpc   *grpcService
 	n      int
 	failed int
 }
@@ -189,8 +271,13 @@ func (w *walk) run(ctx context.Context) {
 		w.p.printf("    /api/claims answered:\n%s\n", indent(prettyJSON(body), "      "))
 	}
 
+	w.stepUpWalk(ctx)
+
 	w.step("Call the API directly without a token")
 	w.noToken(ctx)
+
+	w.step("Call the gRPC service with the same access token")
+	w.callGRPC(ctx, codes.OK)
 
 	w.step("Refresh the tokens (refresh token rotation)")
 	_, before, _ := w.tokens.last()
@@ -207,6 +294,7 @@ func (w *walk) run(ctx context.Context) {
 	}
 	w.call(ctx, "private", http.StatusOK)
 	w.call(ctx, "contacts", http.StatusForbidden)
+	w.callGRPC(ctx, codes.PermissionDenied)
 
 	w.step("Log out")
 	if w.submitHome(ctx, "logout") {
@@ -356,4 +444,32 @@ func oneLine(s string, max int) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// stepUpWalk calls /api/mfa, which wants a multi-factor sign-in at most
+// 600 s old (RFC 9470): the API refuses the password-only token, the web
+// app sends the browser back to /authorize with the challenge's acr_values
+// and max_age, the script types the one-time code devauth shows, and the
+// web app calls again.
+func (w *walk) stepUpWalk(ctx context.Context) {
+	w.step("Step up: GET /api/mfa wants a second factor (RFC 9470)")
+	var hops []browser.Hop
+	w.b.OnHop = func(h browser.Hop) { hops = append(hops, h) }
+	page, err := w.b.Get(ctx, w.st.WebAppURL+"/call/mfa")
+	w.b.OnHop = nil
+	if !w.check(err == nil && page.Has("mfa-form"), "the web app got 401 insufficient_user_authentication and sent the browser to the second factor") {
+		return
+	}
+	for _, h := range hops {
+		if u, err := url.Parse(h.URL); err == nil && strings.HasPrefix(h.URL, w.st.Issuer+"authorize?") {
+			w.p.printf("    /authorize again with acr_values=%s max_age=%s\n", u.Query().Get("acr_values"), u.Query().Get("max_age"))
+		}
+	}
+	code := page.Text("otp-code")
+	w.p.printf("    devauth shows the development one-time code %s; typing it\n", code)
+	page, err = w.b.Submit(ctx, page, "mfa-form", map[string]string{"code": code}, "verify")
+	if !w.check(err == nil && page.Text("api-path") == "/api/mfa", "back on the web app, which called /api/mfa again") {
+		return
+	}
+	w.check(page.Text("api-status") == "200", "GET /api/mfa       -> %s (want 200)  %s", page.Text("api-status"), oneLine(page.Text("api-result"), 80))
 }

@@ -144,3 +144,47 @@ func TestRealBrowser(t *testing.T) {
 		t.Errorf("cookies visible to scripts: %q (%v)", cookies, err)
 	}
 }
+
+// TestRealBrowserStepUp: in headless Chromium, /api/mfa first refuses the
+// password-only sign-in; the web app sends the browser to devauth's second
+// factor, the test types the one-time code shown there, and the call made
+// again answers 200.
+func TestRealBrowserStepUp(t *testing.T) {
+	st := startStack(t, stack.Options{})
+	ctx := newChromium(t)
+	defer screenshotOnFailure(t, ctx)
+
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx,
+		chromedp.Navigate(st.WebAppURL+"/"),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), stack.Alice.Username),
+		chromedp.SendKeys(chromedp.ID("password"), stack.Alice.Password),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.Click(chromedp.ID("consent-accept")),
+		chromedp.WaitVisible(chromedp.ID("welcome")),
+		chromedp.Click(chromedp.ID("call-mfa")),
+		chromedp.WaitVisible(chromedp.ID("otp")),
+	); err != nil {
+		t.Fatalf("sign-in and step-up challenge: %v", err)
+	}
+	code, err := chromedp.Run(tctx, chromedp.Text(chromedp.ID("otp-code")))
+	if err != nil || len(code) != 6 {
+		t.Fatalf("one-time code %q (%v)", code, err)
+	}
+	if err := chromedp.Do(tctx,
+		chromedp.SendKeys(chromedp.ID("otp"), code),
+		chromedp.Click(chromedp.ID("verify")),
+		chromedp.WaitVisible(chromedp.ID("api-status")),
+	); err != nil {
+		t.Fatalf("second factor: %v", err)
+	}
+	status, _ := chromedp.Run(tctx, chromedp.Text(chromedp.ID("api-status")))
+	result, _ := chromedp.Run(tctx, chromedp.Text(chromedp.ID("api-result")))
+	path, _ := chromedp.Run(tctx, chromedp.Text(chromedp.ID("api-path")))
+	if status != "200" || path != "/api/mfa" || !strings.Contains(result, "step-up") {
+		t.Errorf("after the step-up: %s %s %s", path, status, result)
+	}
+}

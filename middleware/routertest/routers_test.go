@@ -60,7 +60,10 @@ func gorillaRouter(v middleware.TokenValidator) http.Handler {
 	return r
 }
 
-func TestRouters(t *testing.T) {
+// fixture starts a fake issuer and a validator for it, both closed when
+// the test ends.
+func fixture(t *testing.T) (*validatortest.Issuer, *validator.Validator) {
+	t.Helper()
 	iss := validatortest.NewIssuer()
 	t.Cleanup(iss.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -68,6 +71,11 @@ func TestRouters(t *testing.T) {
 	v, err := validator.New(ctx, iss.Config())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = v.Close() })
+	return iss, v
+}
+
+func TestRouters(t *testing.T) {
+	iss, v := fixture(t)
 
 	reader := iss.Mint(validatortest.WithScope("read:contacts"), validatortest.WithClaim("org_id", "org_acme"))
 	admin := iss.Mint(validatortest.WithPermissions("admin"))
@@ -83,7 +91,7 @@ func TestRouters(t *testing.T) {
 		{"malformed", "/contacts", "Bearer a b", 400,
 			`Bearer realm="api", error="invalid_request", error_description="Authorization header has extra parts"`, ""},
 		{"expired", "/contacts", "Bearer " + expired, 401,
-			`Bearer realm="api", error="invalid_token", error_description="token expired: exp is in the past"`, ""},
+			`Bearer realm="api", error="invalid_token", error_description="token expired"`, ""},
 		{"scope granted", "/contacts", "Bearer " + reader, 200, "", "auth0|test-user "},
 		{"scope missing", "/contacts", "Bearer " + admin, 403,
 			`Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="read:contacts"`, ""},

@@ -5,17 +5,27 @@
 //	GET /api/private   200 with any valid access token
 //	GET /api/contacts  200 with scope read:contacts, else 403 insufficient_scope
 //	GET /api/claims    200 with a JSON view of the validated claims
+//	GET /api/mfa       200 after a multi-factor sign-in at most 600 s ago, else 401 insufficient_user_authentication (RFC 9470)
+//	GET /healthz       200 while the process runs (liveness)
+//	GET /readyz        200 once the issuer's signing keys are loaded, else 503 (readiness)
+//	GET /.well-known/oauth-protected-resource  the API's metadata (RFC 9728)
 //
 // Rejections are written by the apiguard middleware (RFC 6750: 400, 401, 403
-// or 503 with WWW-Authenticate).
+// or 503 with WWW-Authenticate); every 401 and 403 challenge carries
+// resource_metadata="http://<Host>/.well-known/oauth-protected-resource",
+// built from the request's Host, so that a client that meets the API cold
+// finds the metadata and, in it, the authorization server.
 package api
 
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/middleware"
+	"github.com/apiguard/apiguard/resource"
 	"github.com/apiguard/apiguard/scopes"
 	"github.com/apiguard/apiguard/validator"
 )
@@ -23,16 +33,57 @@ import (
 // ContactsScope is the scope GET /api/contacts requires.
 const ContactsScope = "read:contacts"
 
-// NewHandler returns the API's routes, protected by v. opts are passed to
-// middleware.New.
-func NewHandler(v *validator.Validator, opts ...middleware.Option) http.Handler {
-	guard := middleware.New(v, opts...)
+// MFAMaxAge is how recent the sign-in behind a token must be for GET
+// /api/mfa.
+const MFAMaxAge = 600 * time.Second
+
+// MFAStepUp is what GET /api/mfa requires: a multi-factor sign-in (acr
+// scopes.MultiFactorACR, or "mfa" in amr) at most MFAMaxAge ago.
+var MFAStepUp = scopes.StepUp{
+	ACRValues: []string{scopes.MultiFactorACR},
+	AMRValues: []string{"mfa"},
+	MaxAge:    MFAMaxAge,
+}
+
+// NewHandler returns the API's routes, protected by v, which accepts the
+// tokens s describes; s.Issuer and s.Audience also fill the metadata. opts
+// are passed to middleware.New after the API's own, so they may override
+// them.
+//
+// An Audience that is not an absolute http(s) URL (Auth0 allows any
+// string) cannot be an RFC 9728 resource identifier: the API then serves
+// no metadata and its challenges carry no resource_metadata
+// (MetadataWarning says so at start-up).
+func NewHandler(v *validator.Validator, s Settings, opts ...middleware.Option) http.Handler {
 	mux := http.NewServeMux()
+	var own []middleware.Option
+	if meta, err := resource.NewHandler(s.Metadata()); err == nil {
+		mux.Handle(meta.Path(), meta)
+		own = append(own, middleware.WithResourceMetadataFunc(metadataURL(meta.Path())))
+	}
+	guard := middleware.New(v, append(own, opts...)...)
 	mux.HandleFunc("GET /api/public", public)
 	mux.Handle("GET /api/private", guard(http.HandlerFunc(private)))
 	mux.Handle("GET /api/contacts", guard(scopes.RequireScope(ContactsScope)(http.HandlerFunc(contacts))))
 	mux.Handle("GET /api/claims", guard(http.HandlerFunc(claimsView)))
+	mux.Handle("GET /api/mfa", guard(scopes.RequireStepUp(MFAStepUp)(http.HandlerFunc(mfa))))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", readyz(v))
 	return mux
+}
+
+// metadataURL returns the metadata's URL on the host the client asked
+// for: the example API runs on loopback ports and behind whatever name a
+// developer uses, so a fixed URL would be wrong more often than right. A
+// public API behind a proxy should use its public URL instead.
+func metadataURL(path string) func(r *http.Request) string {
+	return func(r *http.Request) string {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		return scheme + "://" + r.Host + path
+	}
 }
 
 func public(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +110,14 @@ func private(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func mfa(w http.ResponseWriter, r *http.Request) {
+	c := mustClaims(r)
+	writeJSON(w, map[string]string{
+		"message": "Hello from a step-up endpoint! You signed in with a second factor in the last 10 minutes.",
+		"sub":     c.Subject,
+	})
+}
+
 // Contact is one entry of the demo address book.
 type Contact struct {
 	Name  string `json:"name"`  // full name
@@ -70,6 +129,10 @@ var demoContacts = []Contact{
 	{"Grace Hopper", "grace@example.com"},
 	{"Edsger Dijkstra", "edsger@example.com"},
 }
+
+// Contacts returns the demo address book, which the MCP example serves
+// too.
+func Contacts() []Contact { return slices.Clone(demoContacts) }
 
 func contacts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"contacts": demoContacts})

@@ -42,7 +42,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	f.api = httptest.NewServer(api.NewHandler(v))
+	f.api = httptest.NewServer(api.NewHandler(v, api.Settings{Issuer: f.issuer, Audience: stack.Audience}))
 	t.Cleanup(f.api.Close)
 	return f
 }
@@ -121,6 +121,8 @@ func TestRoutes(t *testing.T) {
 		{"contacts without token", "/api/contacts", "", 401, `Bearer realm="api"`},
 		{"claims", "/api/claims", noScope, 200, ""},
 		{"wrong method", "/api/public", "", 405, ""},
+		{"liveness", "/healthz", "", 200, ""},
+		{"readiness with keys", "/readyz", "", 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,14 +179,12 @@ func TestKeysUnavailable(t *testing.T) {
 	dead := httptest.NewServer(nil)
 	issuer := dead.URL + "/"
 	dead.Close() // nothing listens there any more
-	v, err := validator.New(t.Context(), validator.Config{
-		Issuer: issuer, Audiences: []string{stack.Audience}, StartWithoutKeys: true,
-	})
+	v, closeValidator, err := api.NewValidator(t.Context(), api.Settings{Issuer: issuer, Audience: stack.Audience})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { v.Close() })
-	srv := httptest.NewServer(api.NewHandler(v))
+	t.Cleanup(closeValidator)
+	srv := httptest.NewServer(api.NewHandler(v, api.Settings{Issuer: issuer, Audience: stack.Audience}))
 	t.Cleanup(srv.Close)
 
 	// Any well-formed token from that issuer needs its keys.
@@ -203,5 +203,15 @@ func TestKeysUnavailable(t *testing.T) {
 	}
 	if resp, _ := http.Get(srv.URL + "/api/public"); resp == nil || resp.StatusCode != http.StatusOK {
 		t.Fatal("/api/public needs no keys")
+	}
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": http.StatusServiceUnavailable} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }

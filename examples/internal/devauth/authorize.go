@@ -37,12 +37,17 @@ type transaction struct {
 	nonce       string
 	userID      string // set once the user has logged in
 	authTime    time.Time
+	stepUp      stepUpRequest // acr_values and max_age
+	amr         []string      // how the user authenticated: pwd, then mfa
+	otp         string        // the one-time code shown, while the second factor is pending
+	otpTries    int
 }
 
 // ssoSession is a browser's login at the authorization server.
 type ssoSession struct {
 	userID   string
 	authTime time.Time
+	amr      []string
 }
 
 // challengeRE matches an S256 code_challenge: 32 bytes, base64url, no padding.
@@ -69,6 +74,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	state := q.Get("state")
 	fail := func(code, desc string) { redirectError(w, r, redirectURI, state, code, desc) }
 
+	// Before the repeated-parameter check, which would call several
+	// resources invalid_request rather than RFC 8707's invalid_target.
+	audience, aerr := s.requestedAudience(q)
+	if aerr != nil {
+		fail(aerr.code, aerr.desc)
+		return
+	}
 	for k, v := range q {
 		if len(v) > 1 {
 			fail("invalid_request", fmt.Sprintf("Parameter %q must not be repeated", k))
@@ -98,17 +110,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "Parameter 'code_challenge' is malformed")
 		return
 	}
-	audience := q.Get("audience")
-	if audience == "" {
-		audience = s.cfg.DefaultAudience
-	}
-	var api *API
-	if audience != "" {
-		if api = s.cfg.api(audience); api == nil {
-			fail("access_denied", "Service not found: "+audience)
-			return
-		}
-	}
+	api := s.cfg.api(audience) // checked by requestedAudience; nil for none
 	var org *Organization
 	if p := q.Get("organization"); p != "" {
 		if org = s.cfg.organization(p); org == nil {
@@ -134,6 +136,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	stepUp, err := parseStepUp(q.Get("acr_values"), q.Get("max_age"))
+	if err != nil {
+		fail("invalid_request", err.Error())
+		return
+	}
 
 	browser := s.browserID(w, r)
 	tx := &transaction{
@@ -141,15 +148,16 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		client: client, redirectURI: redirectURI, state: state,
 		scopes: strings.Fields(q.Get("scope")), api: api, org: org,
 		invitation: invitation, prompt: prompt, challenge: challenge,
-		nonce: q.Get("nonce"),
+		nonce: q.Get("nonce"), stepUp: stepUp,
 	}
 	s.mu.Lock()
 	s.sweepLocked()
 	sess := s.sessions[browser]
 	s.mu.Unlock()
 
-	if sess != nil && !slices.Contains(prompt, "login") {
-		tx.userID, tx.authTime = sess.userID, sess.authTime
+	// max_age: a sign-in older than that counts as none (OIDC Core 3.1.2.1).
+	if sess != nil && !slices.Contains(prompt, "login") && !stepUp.tooOld(sess.authTime, s.now()) {
+		tx.userID, tx.authTime, tx.amr = sess.userID, sess.authTime, slices.Clone(sess.amr)
 		s.afterLogin(w, r, tx)
 		return
 	}
@@ -158,7 +166,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.putTx(tx)
-	s.render(w, http.StatusOK, "login", loginView{Tx: tx.id, Client: client.displayName(), Org: orgName(org)})
+	s.render(w, http.StatusOK, "login", s.loginView(tx, "", ""))
 }
 
 // browserID returns the browser's ID cookie, setting a new one if absent.
@@ -219,10 +227,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	user := s.cfg.userByName(r.PostForm.Get("username"))
 	if user == nil || subtle.ConstantTimeCompare([]byte(user.Password), []byte(r.PostForm.Get("password"))) != 1 {
 		s.putTx(tx)
-		s.render(w, http.StatusUnauthorized, "login", loginView{
-			Tx: tx.id, Client: tx.client.displayName(), Org: orgName(tx.org),
-			Error: "Wrong username or password.", Username: r.PostForm.Get("username"),
-		})
+		s.render(w, http.StatusUnauthorized, "login", s.loginView(tx, "Wrong username or password.", r.PostForm.Get("username")))
 		return
 	}
 	// A new browser ID on login prevents session fixation.
@@ -230,8 +235,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	delete(s.sessions, tx.browser)
 	tx.browser = randomToken()
-	s.sessions[tx.browser] = &ssoSession{userID: user.ID, authTime: now}
-	tx.userID, tx.authTime = user.ID, now
+	s.sessions[tx.browser] = &ssoSession{userID: user.ID, authTime: now, amr: []string{AMRPassword}}
+	tx.userID, tx.authTime, tx.amr = user.ID, now, []string{AMRPassword}
 	s.mu.Unlock()
 	s.setBrowserCookie(w, tx.browser)
 	s.afterLogin(w, r, tx)
@@ -246,6 +251,14 @@ func (s *Server) afterLogin(w http.ResponseWriter, r *http.Request, tx *transact
 	user := s.cfg.userByID(tx.userID)
 	if user == nil {
 		fail("access_denied", "User not found")
+		return
+	}
+	if tx.needsSecondFactor() {
+		if slices.Contains(tx.prompt, "none") {
+			fail("interaction_required", "Multi-factor authentication required")
+			return
+		}
+		s.secondFactor(w, tx, http.StatusOK, "")
 		return
 	}
 	if tx.org != nil && !s.isMember(user, tx.org.ID) {
@@ -369,6 +382,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, tx *transaction, user *User) {
 	g := &grant{
 		userID: user.ID, clientID: tx.client.ID, nonce: tx.nonce, authTime: tx.authTime,
+		amr: slices.Clone(tx.amr),
 	}
 	var perms []string
 	if tx.api != nil {
@@ -508,6 +522,15 @@ func orgName(o *Organization) string {
 
 type loginView struct {
 	Tx, Client, Org, Error, Username string
+	Users                            []User // listed when Config.ShowUsersOnLogin
+}
+
+func (s *Server) loginView(tx *transaction, errMsg, username string) loginView {
+	v := loginView{Tx: tx.id, Client: tx.client.displayName(), Org: orgName(tx.org), Error: errMsg, Username: username}
+	if s.cfg.ShowUsersOnLogin {
+		v.Users = s.cfg.Users
+	}
+	return v
 }
 
 type consentView struct {
@@ -555,7 +578,13 @@ label{display:block;margin:.5rem 0}input{width:100%;padding:.4rem}button{margin:
 <label>Username <input id="username" name="username" autocomplete="username" value="{{.Username}}" required></label>
 <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
 <button id="login" type="submit">Log in</button>
-</form></body></html>
+</form>
+{{if .Users}}<table id="demo-users">
+<caption>Demo users</caption>
+<tr><th>username</th><th>password</th><th></th></tr>
+{{range .Users}}<tr><td class="username">{{.Username}}</td><td class="password">{{.Password}}</td><td>{{.Hint}}</td></tr>
+{{end}}</table>{{end}}
+</body></html>
 {{end}}
 {{define "consent"}}{{template "head" "Authorize"}}
 <h1>Authorize {{.Client}}</h1>

@@ -84,6 +84,9 @@ type User struct {
 	// Organizations lists the IDs of the organizations the user is a member
 	// of.
 	Organizations []string
+	// Hint describes the user on the login page when
+	// Config.ShowUsersOnLogin is set, such as "holds read:contacts".
+	Hint string
 }
 
 // Organization is an Auth0 Organization.
@@ -120,6 +123,10 @@ type Config struct {
 	// RefreshTokenLifetime is the absolute lifetime of a refresh token
 	// family; it defaults to 30 days.
 	RefreshTokenLifetime time.Duration
+	// ShowUsersOnLogin lists every user with its password (and Hint) on
+	// the login page, so that someone trying a demo tenant knows whom to
+	// log in as. The users of a demo tenant are public anyway.
+	ShowUsersOnLogin bool
 	// Actions run after each successful login, in order, like an Auth0
 	// post-login flow.
 	Actions []PostLoginAction

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/apiguard/apiguard/examples/internal/browser"
 	"github.com/apiguard/apiguard/examples/internal/devauth"
@@ -664,6 +668,36 @@ func TestLoginAndConsentPages(t *testing.T) {
 	}
 	if p, err = b.Get(ctx, e.issuer+"authorize?"+params.Encode()); err != nil || p.URL.Query().Get("error") != "login_required" {
 		t.Fatalf("prompt=none after logout: %v %s", err, p.URL)
+	}
+}
+
+// TestLoginPageListsUsers: with ShowUsersOnLogin, the login page (also
+// after a wrong password) lists the users to log in as; without, it does
+// not.
+func TestLoginPageListsUsers(t *testing.T) {
+	for _, show := range []bool{true, false} {
+		t.Run(fmt.Sprint(show), func(t *testing.T) {
+			e := newEnv(t, func(c *devauth.Config) {
+				c.ShowUsersOnLogin = show
+				c.Users[0].Hint = "holds read:contacts"
+			})
+			b := browser.New()
+			p, err := b.Get(t.Context(), e.issuer+"authorize?"+e.authParams().Encode())
+			require.NoError(t, err)
+			bad, err := b.Submit(t.Context(), p, "login-form", map[string]string{"username": "alice", "password": "wrong"}, "login")
+			require.NoError(t, err)
+			for _, page := range []*browser.Page{p, bad} {
+				require.True(t, page.Has("login-form"))
+				assert.Equal(t, show, page.Has("demo-users"))
+				if show {
+					assert.Contains(t, page.Text("demo-users"), "alice")
+					assert.Contains(t, page.Text("demo-users"), "pw-alice")
+					assert.Contains(t, page.Text("demo-users"), "holds read:contacts")
+				} else {
+					assert.NotContains(t, page.Body, "pw-alice")
+				}
+			}
+		})
 	}
 }
 

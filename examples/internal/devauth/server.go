@@ -44,6 +44,7 @@ type grant struct {
 	orgID    string
 	nonce    string
 	authTime time.Time
+	amr      []string       // authentication methods (RFC 8176); acr follows from them
 	atClaims map[string]any // custom access token claims from actions
 	idClaims map[string]any // custom ID token claims from actions
 }
@@ -101,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux.HandleFunc("GET /authorize", s.authorize)
 	s.mux.HandleFunc("POST /u/login", s.login)
+	s.mux.HandleFunc("POST /u/mfa", s.mfa)
 	s.mux.HandleFunc("GET /u/consent", s.consentPage)
 	s.mux.HandleFunc("POST /u/consent", s.consent)
 	s.mux.HandleFunc("/oauth/token", s.token)
@@ -146,8 +148,9 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"acr_values_supported":                  []string{ACRMultiFactor, ACRPassword},
 		"claims_supported": []string{
-			"aud", "auth_time", "email", "email_verified", "exp", "iat", "iss",
+			"acr", "amr", "aud", "auth_time", "email", "email_verified", "exp", "iat", "iss",
 			"name", "nickname", "nonce", "org_id", "sub",
 		},
 	})

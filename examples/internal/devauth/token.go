@@ -176,6 +176,9 @@ func (s *Server) codeGrant(client *Client, form url.Values) (*tokenResponse, *oa
 			return nil, errorf(http.StatusForbidden, "invalid_grant", "Failed to verify code verifier")
 		}
 	}
+	if oerr := s.checkTokenResource(form, ac.grant); oerr != nil {
+		return nil, oerr
+	}
 	// Used only once the request is known good, so that a typo in the
 	// verifier does not burn the code.
 	ac.used = true
@@ -210,6 +213,9 @@ func (s *Server) refreshGrant(client *Client, form url.Values) (*tokenResponse, 
 				return nil, errorf(http.StatusForbidden, "access_denied", "The requested scope %q was not granted; a refresh can only narrow the scope", sc)
 			}
 		}
+	}
+	if oerr := s.checkTokenResource(form, g); oerr != nil {
+		return nil, oerr
 	}
 	e.used = true
 	resp, _, oerr := s.issueLocked(g, scopes, e.family)
@@ -264,6 +270,7 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResp
 		if g.orgID != "" {
 			at["org_id"] = g.orgID
 		}
+		addAuthentication(at, g)
 		var err error
 		if resp.AccessToken, err = s.key.sign(at); err != nil {
 			return nil, nil, errorf(http.StatusForbidden, "access_denied", "Could not sign the access token")
@@ -280,7 +287,7 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResp
 		id["aud"] = g.clientID
 		id["iat"] = now.Unix()
 		id["exp"] = now.Add(s.cfg.IDTokenLifetime).Unix()
-		id["auth_time"] = g.authTime.Unix()
+		addAuthentication(id, g)
 		if g.nonce != "" && fam == nil {
 			id["nonce"] = g.nonce
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apiguard/apiguard/examples/internal/api"
 	"github.com/apiguard/apiguard/examples/internal/devauth"
+	"github.com/apiguard/apiguard/examples/internal/issuer"
 	"github.com/apiguard/apiguard/examples/internal/loopback"
 	"github.com/apiguard/apiguard/examples/internal/webapp"
 	"github.com/apiguard/apiguard/validator"
@@ -39,8 +40,8 @@ type Auth0 struct {
 
 // Issuer returns the tenant's issuer URL.
 func (a *Auth0) Issuer() string {
-	d := strings.TrimSuffix(strings.TrimPrefix(a.Domain, "https://"), "/")
-	return "https://" + d + "/"
+	iss, _ := issuer.FromDomain(a.Domain) // checked by Auth0FromEnv
+	return iss
 }
 
 // Auth0FromEnv reads AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,
@@ -54,6 +55,9 @@ func Auth0FromEnv(getenv func(string) string) (*Auth0, error) {
 	}
 	if a.Domain == "" {
 		return nil, nil
+	}
+	if _, err := issuer.FromDomain(a.Domain); err != nil {
+		return nil, err
 	}
 	var missing []string
 	for _, kv := range []struct{ name, v string }{
@@ -193,7 +197,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		apiL.Close()
 		return nil, fmt.Errorf("API validator: %w", err)
 	}
-	st.serve(apiL, api.NewHandler(st.Validator))
+	st.start(apiL, api.NewServer(api.NewHandler(st.Validator, api.Settings{Issuer: st.Issuer, Audience: st.Audience})))
 
 	if st.WebApp, err = webapp.New(ctx, webapp.Config{
 		Issuer: st.Issuer, ClientID: st.ClientID, ClientSecret: st.ClientSecret,
@@ -214,7 +218,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 }
 
 func (st *Stack) serve(l net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	st.start(l, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second})
+}
+
+func (st *Stack) start(l net.Listener, srv *http.Server) {
 	st.servers = append(st.servers, srv)
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -81,22 +81,26 @@ func Tenant(issuer, clientSecret string, appBaseURLs ...string) devauth.Config {
 				Name: "Alice Liddell", Email: "alice@example.com",
 				Permissions:   map[string][]string{Audience: {"read:contacts", "write:contacts"}},
 				Organizations: []string{OrgAcme},
+				Hint:          "read:contacts and write:contacts, member of " + OrgAcme,
 			},
 			{
 				ID: "auth0|bob", Username: Bob.Username, Password: Bob.Password,
 				Name: "Bob Builder", Email: "bob@example.com",
+				Hint: "no permission: /api/contacts answers 403",
 			},
 			{
 				ID: "auth0|carol", Username: Carol.Username, Password: Carol.Password,
 				Name: "Carol Singer", Email: "carol@example.com",
 				Permissions: map[string][]string{Audience: {"read:contacts"}},
+				Hint:        "read:contacts; invited to " + OrgAcme + " with invitation " + CarolInvitation,
 			},
 		},
 		Organizations: []devauth.Organization{
 			{ID: OrgAcme, Name: "acme", Invitations: map[string]string{CarolInvitation: "carol@example.com"}},
 			{ID: OrgGlobex, Name: "globex"},
 		},
-		Actions: []devauth.PostLoginAction{AddRoles},
+		Actions:          []devauth.PostLoginAction{AddRoles},
+		ShowUsersOnLogin: true, // a demo tenant's users are public
 	}
 }
 

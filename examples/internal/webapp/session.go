@@ -31,6 +31,16 @@ type pendingLogin struct {
 	verifier string
 	nonce    string
 	org      string
+	stepUp   stepUp // acr_values and max_age of an RFC 9470 challenge
+	returnTo string // a path of this app to go to after the sign-in; "" means /
+}
+
+// afterSignIn is where the browser goes once signed in.
+func (p *pendingLogin) afterSignIn() string {
+	if p.returnTo == "" {
+		return "/"
+	}
+	return p.returnTo
 }
 
 func (p *pendingLogin) stateMatches(state string) bool {

@@ -6,6 +6,11 @@
 // It uses golang.org/x/oauth2 for the protocol and
 // github.com/coreos/go-oidc/v3 to verify ID tokens. Tokens never reach the
 // browser: they stay in a server-side session keyed by an HttpOnly cookie.
+//
+// When the API answers 401 error="insufficient_user_authentication" (step-up,
+// RFC 9470), the application sends the user back to /authorize with the
+// challenge's acr_values and max_age and, once signed in again, makes the
+// call again (once: a second refusal is shown).
 package webapp
 
 import (
@@ -26,12 +31,13 @@ import (
 var DefaultScopes = []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess, "read:contacts"}
 
 // Endpoints lists the API paths the application can call, by short name.
-var Endpoints = []string{"public", "private", "contacts", "claims"}
+var Endpoints = []string{"public", "private", "contacts", "claims", "mfa"}
 
 // Config configures an App.
 type Config struct {
-	// Issuer is the authorization server's issuer URL, with its trailing
-	// slash, such as "https://tenant.us.auth0.com/".
+	// Issuer is the authorization server's issuer URL, exactly as it
+	// writes it in tokens: "https://tenant.us.auth0.com/" for Auth0 (with
+	// the trailing slash), often without the slash elsewhere.
 	Issuer string
 	// ClientID and ClientSecret identify the application (Auth0:
 	// Applications > Regular Web Application > Settings).
@@ -146,17 +152,21 @@ func (a *App) oauthContext(ctx context.Context) context.Context {
 // login starts a sign-in: a fresh state, PKCE verifier and nonce are kept in
 // the browser's session and the browser goes to /authorize.
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
+	a.startLogin(w, r, &pendingLogin{org: r.URL.Query().Get("organization")})
+}
+
+// startLogin sends the browser to /authorize for p, whose org, stepUp
+// and returnTo the caller set.
+func (a *App) startLogin(w http.ResponseWriter, r *http.Request, p *pendingLogin) {
 	s := a.sessions.getOrCreate(w, r)
-	p := &pendingLogin{
-		state:    oauth2.GenerateVerifier(), // 256 random bits, URL-safe
-		verifier: oauth2.GenerateVerifier(),
-		nonce:    oauth2.GenerateVerifier(),
-		org:      r.URL.Query().Get("organization"),
-	}
+	p.state = oauth2.GenerateVerifier() // 256 random bits, URL-safe
+	p.verifier = oauth2.GenerateVerifier()
+	p.nonce = oauth2.GenerateVerifier()
 	opts := []oauth2.AuthCodeOption{
 		oauth2.S256ChallengeOption(p.verifier),
 		oidc.Nonce(p.nonce),
 	}
+	opts = append(opts, p.stepUp.authParams()...)
 	if a.cfg.Audience != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("audience", a.cfg.Audience))
 	}
@@ -225,7 +235,7 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	// A new session ID at sign-in prevents session fixation.
 	a.sessions.signIn(w, s, prof, tok)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, p.afterSignIn(), http.StatusSeeOther)
 }
 
 // verifyIDToken checks the id_token of a token response and returns its
@@ -272,6 +282,13 @@ func (a *App) call(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v := a.callAPI(r.Context(), "/api/"+name, token)
+	if su, ok := stepUpChallenge(v); ok && !r.URL.Query().Has(steppedUp) {
+		// The API wants a stronger or fresher sign-in (RFC 9470): sign in
+		// again with its acr_values and max_age, then call again. Once
+		// only: if the new token fails too, the answer is shown.
+		a.startLogin(w, r, &pendingLogin{stepUp: su, returnTo: "/call/" + name + "?" + steppedUp})
+		return
+	}
 	a.render(w, http.StatusOK, "call", v)
 }
 

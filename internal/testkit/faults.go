@@ -1,4 +1,4 @@
-package validatortest
+package testkit
 
 import (
 	"fmt"
@@ -106,7 +106,7 @@ func (i *Issuer) SetFault(f Fault) {
 		i.Server.CloseClientConnections()
 	case f.kind != faultDown && prev.kind == faultDown:
 		if err := i.listener.up(); err != nil {
-			panic("validatortest: listening again: " + err.Error())
+			panic("testkit: listening again: " + err.Error())
 		}
 	}
 }

@@ -78,10 +78,13 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return errors.New("validator: not a valid URL")
+		return fmt.Errorf("%q is not a valid URL; want an absolute https URL such as \"https://tenant.us.auth0.com/\"", raw)
 	}
-	if u.Host == "" || u.User != nil {
-		return fmt.Errorf("validator: %q is not an absolute URL without credentials", u.Redacted())
+	if u.User != nil {
+		return fmt.Errorf("%q carries credentials; want an https URL without them", u.Redacted())
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL; want scheme and host, such as \"https://%s/\"", raw, strings.TrimSuffix(strings.TrimPrefix(raw, "//"), "/"))
 	}
 	switch u.Scheme {
 	case "https":
@@ -92,7 +95,7 @@ func checkFetchURL(raw string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("validator: %q must use https (plain http only on loopback)", u.Redacted())
+	return fmt.Errorf("%q must use https (plain http only on loopback)", u.Redacted())
 }
 
 // fetchResult is what one GET returned, for the refresh log.
@@ -118,18 +121,20 @@ func get(ctx context.Context, client *http.Client, u string) (*fetchResult, erro
 	}
 	defer resp.Body.Close()
 	res.status, res.header = resp.StatusCode, resp.Header
+	// Transport errors name the URL already (*url.Error); these say it too,
+	// so that a failed start tells the operator where it looked.
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return res, fmt.Errorf("status %d", resp.StatusCode)
+		return res, fmt.Errorf("GET %s: status %d", u, resp.StatusCode)
 	}
 	if resp.ContentLength > MaxJWKSBytes {
-		return res, fmt.Errorf("body of %d bytes is larger than %d", resp.ContentLength, MaxJWKSBytes)
+		return res, fmt.Errorf("GET %s: body of %d bytes is larger than %d", u, resp.ContentLength, MaxJWKSBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxJWKSBytes+1))
 	if err != nil {
-		return res, fmt.Errorf("reading the body: %w", err)
+		return res, fmt.Errorf("GET %s: reading the body: %w", u, err)
 	}
 	if len(body) > MaxJWKSBytes {
-		return res, fmt.Errorf("body larger than %d bytes", MaxJWKSBytes)
+		return res, fmt.Errorf("GET %s: body larger than %d bytes", u, MaxJWKSBytes)
 	}
 	res.body = body
 	return res, nil
@@ -170,7 +175,18 @@ func discover(ctx context.Context, client *http.Client, issuer string) (*fetchRe
 	if err := checkFetchURL(doc.JWKSURI); err != nil {
 		return res, "", fmt.Errorf("discovery: jwks_uri: %w", err)
 	}
+	// The keys are worth what the channel that brings them is: an https
+	// issuer's keys never come over plain http, loopback included.
+	if isHTTPS(issuer) && !isHTTPS(doc.JWKSURI) {
+		return res, "", fmt.Errorf("discovery: jwks_uri %q is not https although the issuer is: a downgrade, refused", doc.JWKSURI)
+	}
 	return res, doc.JWKSURI, nil
+}
+
+// isHTTPS reports whether raw is an https URL.
+func isHTTPS(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https"
 }
 
 // cacheMaxAge returns the max-age of a Cache-Control header; no-cache and
@@ -204,17 +220,6 @@ func refreshAfter(h http.Header, interval time.Duration) time.Duration {
 		return max(age, min(MinCacheControlInterval, interval))
 	}
 	return interval
-}
-
-// retryAfter is the delay before the next attempt after failures
-// consecutive failed refreshes, before jitter.
-func (o *keyOptions) retryAfter(failures int) time.Duration {
-	limit := min(o.refresh, max(o.retry, MaxRetryDelay))
-	d := o.retry
-	for i := 1; i < failures && d < limit; i++ {
-		d *= 2
-	}
-	return min(d, limit)
 }
 
 // jitter spreads d uniformly over ±10%, so that instances started

@@ -1,7 +1,6 @@
 package validator
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -14,21 +13,21 @@ import (
 	"github.com/MicahParks/jwkset"
 )
 
-// MinRSABits is the smallest RSA modulus accepted for verification
-// (RFC 7518 section 3.3 requires 2048).
-const MinRSABits = 2048
+// The key policy: which keys may verify tokens at all (checkKey, applied
+// to every key a KeySet holds) and which alg a key may verify (fits,
+// applied to every key a KeySource returns), and ParseJWKS, which applies
+// both to a published key set.
 
-// Key is a public key that verifies tokens.
-type Key struct {
-	// ID is the key's kid. It may be empty in a set of one key.
-	ID string
-	// Algorithm, when set, is the only alg the key verifies (the JWK's
-	// alg member).
-	Algorithm string
-	// Public is an *rsa.PublicKey, an *ecdsa.PublicKey or an
-	// ed25519.PublicKey.
-	Public any
-}
+// RSA modulus sizes accepted for verification.
+const (
+	// MinRSABits is the smallest (RFC 7518 section 3.3 requires 2048).
+	MinRSABits = 2048
+	// MaxRSABits is the largest: a verification costs about the square of
+	// the modulus size, so a huge key in a JWKS would make every forged
+	// token expensive (a 44-kbit key costs ~46 ms). crypto/tls caps
+	// certificate keys at 8192 bits for the same reason.
+	MaxRSABits = 8192
+)
 
 // fits reports whether k may verify a token signed with alg: RSA keys for
 // RS* and PS*, the matching curve for ES*, Ed25519 for EdDSA.
@@ -40,15 +39,20 @@ func (k *Key) fits(alg string) bool {
 	case *rsa.PublicKey:
 		// The size is checked here too, because keys from a KeySource of
 		// the user's have not been through checkKey.
-		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits {
+		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits || pub.N.BitLen() > MaxRSABits {
 			return false
+		}
+		if k.Algorithm == "" {
+			return alg == "RS256" // one key, one algorithm
 		}
 		switch alg {
 		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 			return true
 		}
 	case *ecdsa.PublicKey:
-		if pub == nil || pub.X == nil || pub.Y == nil {
+		// The point itself is checkKey's: every key a KeySet holds, or a
+		// KeySource of the user's returns (sourceKey), has been through it.
+		if pub == nil {
 			return false
 		}
 		switch alg {
@@ -72,6 +76,9 @@ func checkKey(k *Key) error {
 		if pub == nil || pub.N == nil || pub.N.BitLen() < MinRSABits {
 			return fmt.Errorf("RSA key shorter than %d bits", MinRSABits)
 		}
+		if pub.N.BitLen() > MaxRSABits {
+			return fmt.Errorf("RSA key longer than %d bits", MaxRSABits)
+		}
 		if pub.E < 3 || pub.E%2 == 0 || pub.E > 1<<31-1 {
 			return errors.New("RSA public exponent is not an odd number from 3 to 2^31-1")
 		}
@@ -87,12 +94,9 @@ func checkKey(k *Key) error {
 		default:
 			return errors.New("unsupported curve")
 		}
-		// A key built in code (NewKeySet) skips ParseJWKS's point check:
-		// nil coordinates would panic in ecdsa.Verify.
-		if pub.X == nil || pub.Y == nil {
-			return errors.New("EC point is not on its curve")
-		}
-		if _, err := pub.Bytes(); err != nil {
+		// A key built in code (NewKeySet, a KeySource of the user's) skips
+		// ParseJWKS's point check.
+		if !ecPointValid(pub) {
 			return errors.New("EC point is not on its curve")
 		}
 	case ed25519.PublicKey:
@@ -108,80 +112,6 @@ func checkKey(k *Key) error {
 	return nil
 }
 
-// KeySet is the keys of one issuer. The zero KeySet is empty. A KeySet is
-// immutable, so one value is safe to share.
-type KeySet struct {
-	byID map[string]*Key
-	// ambiguous holds kids that name more than one key: RFC 7517 lets a
-	// set reuse a kid for different kty, but a verifier must never guess.
-	ambiguous map[string]bool
-	keys      []*Key
-}
-
-// NewKeySet returns a KeySet of keys, which must pass the key policy (see
-// [ParseJWKS]).
-func NewKeySet(keys ...*Key) (*KeySet, error) {
-	s := &KeySet{byID: make(map[string]*Key, len(keys)), ambiguous: map[string]bool{}}
-	for _, k := range keys {
-		if k == nil {
-			return nil, errors.New("validator: nil key")
-		}
-		if err := checkKey(k); err != nil {
-			return nil, fmt.Errorf("validator: key %q: %w", k.ID, err)
-		}
-		s.add(k)
-	}
-	return s, nil
-}
-
-func (s *KeySet) add(k *Key) {
-	s.keys = append(s.keys, k)
-	if _, dup := s.byID[k.ID]; dup {
-		s.ambiguous[k.ID] = true
-		return
-	}
-	s.byID[k.ID] = k
-}
-
-// Len returns the number of keys in s.
-func (s *KeySet) Len() int { return len(s.keys) }
-
-// Keys returns the keys in s. The caller must not modify them.
-func (s *KeySet) Keys() []*Key { return s.keys }
-
-// lookup finds the key for kid and alg. errKid means the set has no key of
-// that kid, which may justify a refresh; every other error is final.
-func (s *KeySet) lookup(kid, alg string) (*Key, error) {
-	if s == nil {
-		return nil, errKid
-	}
-	if s.ambiguous[kid] {
-		return nil, errAmbiguousKid
-	}
-	if kid == "" {
-		if len(s.keys) != 1 {
-			return nil, errNoKid
-		}
-		if k := s.keys[0]; k.fits(alg) {
-			return k, nil
-		}
-		return nil, errKeyMismatch
-	}
-	k, ok := s.byID[kid]
-	if !ok {
-		return nil, errKid
-	}
-	if !k.fits(alg) {
-		return nil, errKeyMismatch
-	}
-	return k, nil
-}
-
-// Key implements [KeySource] for a fixed set of keys.
-func (s *KeySet) Key(_ context.Context, kid, alg string) (*Key, error) {
-	return s.lookup(kid, alg)
-}
-
 // JWKSLimits bound what ParseJWKS accepts.
 const (
 	// MaxJWKSKeys is the most keys one JWKS may hold. Real issuers publish
@@ -190,29 +120,31 @@ const (
 )
 
 // ParseJWKS parses a JSON Web Key Set (RFC 7517) and applies the key policy:
-// only public signature keys are kept. A key is skipped, and reported in
-// the returned skipped error (nil when none was), when its use is not
-// "sig", its key_ops lack "verify", it is an "oct" key or an unknown kty,
-// an RSA key has fewer than [MinRSABits] bits, an exponent below 3 or even,
-// or a modulus with the ROCA fingerprint (CVE-2017-15361), an EC point is
-// not on its curve, its alg does not fit its type or curve, it carries
-// private members, or it is malformed. A kid shared by several keys verifies no
-// token. The set fails as a whole (err) when it is not a JSON object with
-// a keys array, holds more than [MaxJWKSKeys] keys, or keeps no key.
-func ParseJWKS(data []byte) (set *KeySet, skipped error, err error) {
+// only public signature keys are kept. A key is skipped when its use is
+// not "sig", its key_ops lack "verify", it is an "oct" key or an unknown
+// kty, an RSA key has fewer than [MinRSABits] or more than [MaxRSABits]
+// bits, an exponent below 3 or even, or a modulus with the ROCA
+// fingerprint (CVE-2017-15361), an EC point is not on its curve, its alg
+// does not fit its type or curve, it carries private members, or it is
+// malformed; [KeySet.Skipped] reports the skipped keys and why. A kid
+// shared by several keys verifies no token. The set fails as a whole
+// when it is not a JSON object with a keys array, holds more than
+// [MaxJWKSKeys] keys, or keeps no key (the error then says why each was
+// skipped).
+func ParseJWKS(data []byte) (*KeySet, error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, nil, errors.New("validator: JWKS is not a JSON object")
+		return nil, errors.New("validator: JWKS is not a JSON object")
 	}
 	if raw.Keys == nil {
-		return nil, nil, errors.New("validator: JWKS has no keys array")
+		return nil, errors.New("validator: JWKS has no keys array")
 	}
 	if len(raw.Keys) > MaxJWKSKeys {
-		return nil, nil, fmt.Errorf("validator: JWKS holds %d keys, more than %d", len(raw.Keys), MaxJWKSKeys)
+		return nil, fmt.Errorf("validator: JWKS holds %d keys, more than %d", len(raw.Keys), MaxJWKSKeys)
 	}
-	set = &KeySet{byID: make(map[string]*Key, len(raw.Keys)), ambiguous: map[string]bool{}}
+	set := &KeySet{byID: make(map[string]*Key, len(raw.Keys)), ambiguous: map[string]bool{}}
 	var skips []error
 	for i, r := range raw.Keys {
 		k, err := parseJWK(r)
@@ -222,11 +154,14 @@ func ParseJWKS(data []byte) (set *KeySet, skipped error, err error) {
 		}
 		set.add(k)
 	}
-	skipped = errors.Join(skips...)
+	set.skipped = errors.Join(skips...)
 	if set.Len() == 0 {
-		return nil, skipped, errors.New("validator: JWKS holds no usable signature key")
+		if set.skipped != nil {
+			return nil, fmt.Errorf("validator: JWKS holds no usable signature key: %w", set.skipped)
+		}
+		return nil, errors.New("validator: JWKS holds no usable signature key")
 	}
-	return set, skipped, nil
+	return set, nil
 }
 
 func parseJWK(raw []byte) (*Key, error) {
@@ -276,4 +211,17 @@ func hasVerify(ops []jwkset.KEYOPS) bool {
 		}
 	}
 	return false
+}
+
+// ecPointValid reports whether pub is a point on its curve. Bytes does the
+// check, but panics on missing coordinates, which a key built in code may
+// have: that is a refusal too.
+func ecPointValid(pub *ecdsa.PublicKey) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := pub.Bytes()
+	return err == nil
 }

@@ -1,0 +1,50 @@
+package validator
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"math/big"
+	"slices"
+)
+
+// keySnapshot is a deep copy of a key as it was when a token was cached.
+// A cache hit compares the source's current key with it by value, so a
+// source that replaces a key's material in place, or hands out another
+// *Key for it, gets exactly the answer a full check would give.
+type keySnapshot struct {
+	id, alg string
+	pub     interface{ Equal(crypto.PublicKey) bool }
+}
+
+// snapshotKey copies k's identity and material; ok is false for a key type
+// it cannot copy (the token is then not cached).
+func snapshotKey(k *Key) (s keySnapshot, ok bool) {
+	s.id, s.alg = k.ID, k.Algorithm
+	switch pub := k.Public.(type) {
+	case *rsa.PublicKey:
+		s.pub = &rsa.PublicKey{N: new(big.Int).Set(pub.N), E: pub.E}
+	case *ecdsa.PublicKey:
+		b, err := pub.Bytes()
+		if err != nil {
+			return s, false
+		}
+		c, err := ecdsa.ParseUncompressedPublicKey(pub.Curve, b)
+		if err != nil {
+			return s, false
+		}
+		s.pub = c
+	case ed25519.PublicKey:
+		s.pub = ed25519.PublicKey(slices.Clone(pub))
+	default:
+		return s, false
+	}
+	return s, true
+}
+
+// matches reports whether k, which the caller has checked with fits, is
+// the snapshot's key.
+func (s *keySnapshot) matches(k *Key) bool {
+	return k.ID == s.id && k.Algorithm == s.alg && s.pub.Equal(k.Public)
+}
