@@ -13,12 +13,10 @@ var errProofRequired = &Rejection{Code: codes.Unauthenticated, Message: "token i
 // isBound reports whether c is sender-constrained: a token with a
 // confirmation claim (RFC 7800; cnf.jkt for DPoP, RFC 9449 section 6) is
 // bound to a key and is never accepted as a plain bearer token.
-//
-// DPOP-INTEGRATION: read the parsed cnf.jkt from claims once the claims
-// package has it, if cnf then no longer appears among the custom claims.
+// cnf is a registered claim of package claims (not a custom one), so
+// Confirmation.Present tells whether the token has it.
 func isBound(c *claims.Claims) bool {
-	_, ok := c.Raw("cnf")
-	return ok
+	return c.Confirmation.Present
 }
 
 // checkProof decides whether the bound token of a call to method may be
