@@ -472,6 +472,21 @@ func isCompactJWS(token string) bool {
 
 // invalidToken makes an error of a custom TokenValidator match
 // validator.ErrInvalidToken.
+// ErrBoundToken is the cause (Failure.Err, which also matches
+// validator.ErrInvalidToken) of the refusal of a token that is bound to a
+// key (it has a cnf claim: DPoP, mutual TLS) and was sent as a bearer
+// token.
+var ErrBoundToken = errors.New("sender-constrained token sent as a bearer token")
+
+func boundTokenFailure() *Failure {
+	return &Failure{
+		Status:      http.StatusUnauthorized,
+		Code:        CodeInvalidToken,
+		Description: "token is bound to a key and is not a bearer token",
+		Err:         &invalidToken{ErrBoundToken},
+	}
+}
+
 type invalidToken struct{ err error }
 
 func (e *invalidToken) Error() string        { return "invalid token: " + e.err.Error() }

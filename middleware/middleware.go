@@ -203,6 +203,14 @@ func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 		if cl == nil {
 			return nil, tokenFailure(token, errNoClaims)
 		}
+		if cl.Confirmation.Present {
+			// Every token that gets here came with the Bearer scheme (or
+			// in the query); a token bound to a key (cnf, RFC 7800: DPoP's
+			// cnf.jkt, mTLS's x5t#S256) is never accepted as a bearer
+			// token, or a stolen one would work without the key
+			// (RFC 9449 section 7.2).
+			return nil, boundTokenFailure()
+		}
 		return cl, nil
 	}
 	return func(next http.Handler) http.Handler {
