@@ -26,13 +26,16 @@ var (
 	errQueryEmpty    = &requestError{"empty access token parameter"}
 )
 
-// bearerFromHeader returns the bearer token of the Authorization header
+// tokenFromHeader returns the bearer token of the Authorization header
 // lines vals, "" when there are none or they use another scheme, or a
 // *requestError.
 //
 // RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token, the scheme
 // matched without regard to case (RFC 7235 section 2.1).
-func bearerFromHeader(vals []string) (string, error) {
+//
+// With dpop set it also takes the DPoP scheme (RFC 9449 section 7.1:
+// "DPoP" 1*SP token68, the same characters).
+func tokenFromHeader(vals []string, dpop bool) (string, error) {
 	switch len(vals) {
 	case 0:
 		return "", nil
@@ -48,7 +51,7 @@ func bearerFromHeader(vals []string) (string, error) {
 	if !isToken(scheme) {
 		return "", errBadHeader
 	}
-	if !strings.EqualFold(scheme, "Bearer") {
+	if !strings.EqualFold(scheme, "Bearer") && !(dpop && strings.EqualFold(scheme, "DPoP")) {
 		return "", nil // another scheme: no bearer credentials
 	}
 	rest = strings.TrimLeft(rest, " ")

@@ -81,6 +81,13 @@ type Failure struct {
 	// "Bearer". A DPoP-aware caller sets "DPoP" (RFC 9449 section 7.1) to
 	// answer in the scheme the client used.
 	Scheme string
+	// DPoPAlgs, when set, are the DPoP proof algorithms the API accepts,
+	// space-separated (RFC 9449 section 7.1): the algs parameter of the
+	// challenge when Scheme is "DPoP"; otherwise WriteError adds a second
+	// challenge, DPoP with realm and algs, beside the Bearer one, for an
+	// API that accepts both schemes. The middleware sets it with
+	// [WithDPoP].
+	DPoPAlgs string
 	// Realm is the realm of the challenge; empty means DefaultRealm.
 	Realm string
 	// ResourceMetadata is the absolute URL of the resource's RFC 9728
@@ -164,6 +171,11 @@ func WriteError(w http.ResponseWriter, f *Failure) {
 	h := w.Header()
 	if status >= 400 && status < 500 {
 		h.Set("WWW-Authenticate", challenge(f, desc))
+		if f.DPoPAlgs != "" && !strings.EqualFold(f.Scheme, "DPoP") {
+			h.Add("WWW-Authenticate", challenge(&Failure{
+				Scheme: "DPoP", Realm: f.Realm, DPoPAlgs: f.DPoPAlgs, ResourceMetadata: f.ResourceMetadata,
+			}, ""))
+		}
 	}
 	if status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
@@ -221,6 +233,9 @@ func challenge(f *Failure, desc string) string {
 			param(p.Name, p.Value)
 		}
 	}
+	if f.DPoPAlgs != "" && strings.EqualFold(scheme, "DPoP") {
+		param("algs", f.DPoPAlgs)
+	}
 	if f.ResourceMetadata != "" {
 		param("resource_metadata", f.ResourceMetadata)
 	}
@@ -231,7 +246,7 @@ func challenge(f *Failure, desc string) string {
 // a token that does not repeat a parameter the Failure's fields set.
 func extraParam(name string) bool {
 	switch strings.ToLower(name) {
-	case "realm", "error", "error_description", "scope", "resource_metadata":
+	case "realm", "error", "error_description", "scope", "resource_metadata", "algs":
 		return false
 	}
 	return isToken(name)
@@ -326,6 +341,7 @@ type settings struct {
 	errorHandler     ErrorHandler
 	onReject         func(*http.Request, *Failure)
 	resourceMetadata func(*http.Request) string
+	dpop             *dpopSettings // nil when DPoP is off
 }
 
 type settingsKey struct{}
@@ -340,10 +356,13 @@ func settingsFrom(ctx context.Context) *settings {
 }
 
 func (s *settings) isDefault() bool {
-	return s.realm == DefaultRealm && s.errorHandler == nil && s.onReject == nil && s.resourceMetadata == nil
+	return s.realm == DefaultRealm && s.errorHandler == nil && s.onReject == nil && s.resourceMetadata == nil && s.dpop == nil
 }
 
 func (s *settings) reject(w http.ResponseWriter, r *http.Request, f *Failure) {
+	if s.dpop != nil {
+		s.dpop.decorate(r, f)
+	}
 	if f.Realm == "" {
 		f.Realm = s.realm
 	}

@@ -7,6 +7,7 @@ import (
 	"path"
 
 	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/dpop"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 )
 
@@ -203,6 +204,12 @@ func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 		if cl == nil {
 			return nil, tokenFailure(token, errNoClaims)
 		}
+		if st := dpopRequestFrom(ctx); st != nil && st.scheme == "DPoP" {
+			if err := checkDPoP(ctx, c.dpop, st, token, cl); err != nil {
+				return nil, err
+			}
+			return cl, nil
+		}
 		if cl.Confirmation.Present {
 			// Every token that gets here came with the Bearer scheme (or
 			// in the query); a token bound to a key (cnf, RFC 7800: DPoP's
@@ -252,6 +259,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if queryErr != nil {
 		h.s.reject(w, r, requestFailure(queryErr))
 		return
+	}
+	if h.dpop != nil {
+		if r = h.serveDPoP(w, r); r == nil {
+			return
+		}
 	}
 	if h.queryParam == "" && hasBearerScheme(r.Header["Authorization"]) {
 		// The query method is off, yet a token in both places is still
@@ -311,7 +323,7 @@ func plainPath(p, rawPath string) bool {
 // extract is the jwtmiddleware.TokenExtractor: "" means no bearer
 // credentials, an error is a malformed request.
 func (h *handler) extract(r *http.Request) (string, error) {
-	token, err := bearerFromHeader(r.Header["Authorization"])
+	token, err := tokenFromHeader(r.Header["Authorization"], h.dpop != nil)
 	if err != nil {
 		return "", err
 	}
@@ -351,6 +363,9 @@ func (p *promote) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if c, ok := parent.Value(jwtmiddleware.ContextKey{}).(*claims.Claims); ok && c != nil {
 		ctx = claims.NewContext(ctx, c)
+	}
+	if st := dpopRequestFrom(parent); st != nil && st.ok {
+		ctx = dpop.NewContext(ctx, st.proof)
 	}
 	if ctx != parent {
 		r = r.WithContext(ctx)
