@@ -10,6 +10,11 @@
 //	GET /readyz        200 once the issuer's signing keys are loaded, else 503 (readiness)
 //	GET /.well-known/oauth-protected-resource  the API's metadata (RFC 9728)
 //
+// Every protected route also takes DPoP-bound tokens (Authorization: DPoP
+// <token> with a DPoP proof) unless Settings.DPoP turns DPoP off or makes
+// it required; GET /api/claims then adds cnf_jkt, the proof key's
+// thumbprint.
+//
 // Rejections are written by the apiguard middleware (RFC 6750: 400, 401, 403
 // or 503 with WWW-Authenticate); every 401 and 403 challenge carries
 // resource_metadata="http://<Host>/.well-known/oauth-protected-resource",
@@ -24,6 +29,7 @@ import (
 	"time"
 
 	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/dpop"
 	"github.com/apiguard/apiguard/middleware"
 	"github.com/apiguard/apiguard/resource"
 	"github.com/apiguard/apiguard/scopes"
@@ -60,6 +66,13 @@ func NewHandler(v *validator.Validator, s Settings, opts ...middleware.Option) h
 	if meta, err := resource.NewHandler(s.Metadata()); err == nil {
 		mux.Handle(meta.Path(), meta)
 		own = append(own, middleware.WithResourceMetadataFunc(metadataURL(meta.Path())))
+	}
+	pv, err := s.DPoP.Verifier()
+	if err != nil {
+		panic("api: DPoP settings: " + err.Error())
+	}
+	if pv != nil {
+		own = append(own, middleware.WithDPoP(pv, s.DPoP.middlewareMode()))
 	}
 	guard := middleware.New(v, append(own, opts...)...)
 	mux.HandleFunc("GET /api/public", public)
@@ -140,15 +153,16 @@ func contacts(w http.ResponseWriter, r *http.Request) {
 
 // ClaimsView is the body of GET /api/claims.
 type ClaimsView struct {
-	Subject     string                     `json:"sub"`         // the user
-	Issuer      string                     `json:"iss"`         // the authorization server
-	Audience    []string                   `json:"aud"`         // the token's audiences
-	Client      string                     `json:"azp"`         // the application
-	Scopes      []string                   `json:"scopes"`      // granted scopes
-	Permissions []string                   `json:"permissions"` // Auth0 RBAC permissions
-	OrgID       string                     `json:"org_id"`      // Auth0 organization, "" when none
-	ExpiresAt   int64                      `json:"exp"`         // expiry, Unix seconds
-	Custom      map[string]json.RawMessage `json:"custom"`      // custom claims, such as namespaced ones
+	Subject     string                     `json:"sub"`               // the user
+	Issuer      string                     `json:"iss"`               // the authorization server
+	Audience    []string                   `json:"aud"`               // the token's audiences
+	Client      string                     `json:"azp"`               // the application
+	Scopes      []string                   `json:"scopes"`            // granted scopes
+	Permissions []string                   `json:"permissions"`       // Auth0 RBAC permissions
+	OrgID       string                     `json:"org_id"`            // Auth0 organization, "" when none
+	ExpiresAt   int64                      `json:"exp"`               // expiry, Unix seconds
+	Custom      map[string]json.RawMessage `json:"custom"`            // custom claims, such as namespaced ones
+	CnfJKT      string                     `json:"cnf_jkt,omitempty"` // the DPoP proof key's thumbprint (the token's cnf.jkt); absent for Bearer tokens
 }
 
 // NewClaimsView builds the JSON view of validated claims.
@@ -173,7 +187,11 @@ func NewClaimsView(c *claims.Claims) ClaimsView {
 }
 
 func claimsView(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, NewClaimsView(mustClaims(r)))
+	v := NewClaimsView(mustClaims(r))
+	if p, ok := dpop.FromContext(r.Context()); ok {
+		v.CnfJKT = p.Thumbprint
+	}
+	writeJSON(w, v)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
