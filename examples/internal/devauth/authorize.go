@@ -34,6 +34,7 @@ type transaction struct {
 	invitation  string
 	prompt      []string
 	challenge   string
+	dpopJKT     string // dpop_jkt: the DPoP key the code will be bound to
 	nonce       string
 	userID      string // set once the user has logged in
 	authTime    time.Time
@@ -148,7 +149,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		client: client, redirectURI: redirectURI, state: state,
 		scopes: strings.Fields(q.Get("scope")), api: api, org: org,
 		invitation: invitation, prompt: prompt, challenge: challenge,
-		nonce: q.Get("nonce"), stepUp: stepUp,
+		dpopJKT: q.Get("dpop_jkt"), nonce: q.Get("nonce"), stepUp: stepUp,
 	}
 	s.mu.Lock()
 	s.sweepLocked()
@@ -438,7 +439,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, tx *transaction,
 
 	code := randomToken()
 	s.mu.Lock()
-	s.codes[code] = &authCode{grant: g, redirectURI: tx.redirectURI, challenge: tx.challenge, expires: s.now().Add(s.cfg.CodeLifetime)}
+	s.codes[code] = &authCode{grant: g, redirectURI: tx.redirectURI, challenge: tx.challenge, dpopJKT: tx.dpopJKT, expires: s.now().Add(s.cfg.CodeLifetime)}
 	s.mu.Unlock()
 	redirectWith(w, r, tx.redirectURI, url.Values{"code": {code}}, tx.state)
 }

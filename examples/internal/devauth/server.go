@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/apiguard/apiguard/dpop"
 )
 
 // Banner is printed by the programs that start a Server.
@@ -20,9 +22,10 @@ const Banner = `
 // Server is the development authorization server. It is an http.Handler;
 // serve it on a loopback listener (see the loopback package).
 type Server struct {
-	cfg Config
-	key *signingKey
-	mux *http.ServeMux
+	cfg  Config
+	key  *signingKey
+	mux  *http.ServeMux
+	dpop *dpop.Verifier // DPoP proofs at the token endpoint (RFC 9449 section 5)
 
 	mu       sync.Mutex
 	txs      map[string]*transaction    // pending /authorize requests
@@ -55,6 +58,7 @@ type authCode struct {
 	grant       *grant
 	redirectURI string
 	challenge   string
+	dpopJKT     string // dpop_jkt of the authorization request (RFC 9449 section 10)
 	expires     time.Time
 	used        bool
 	family      *family // refresh tokens issued from this code, revoked on reuse
@@ -65,6 +69,7 @@ type family struct {
 	grant   *grant
 	expires time.Time
 	revoked bool
+	jkt     string // the DPoP key the family is bound to, "" when none
 }
 
 // refreshEntry is one refresh token of a family.
@@ -88,9 +93,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devauth: generating key: %w", err)
 	}
+	proofs, err := dpop.NewVerifier(dpop.Config{Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("devauth: %w", err)
+	}
 	s := &Server{
 		cfg:      cfg,
 		key:      key,
+		dpop:     proofs,
 		mux:      http.NewServeMux(),
 		txs:      map[string]*transaction{},
 		sessions: map[string]*ssoSession{},
@@ -147,6 +157,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":      []string{"S256"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"dpop_signing_alg_values_supported":     s.dpop.Algorithms(),
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"acr_values_supported":                  []string{ACRMultiFactor, ACRPassword},
 		"claims_supported": []string{

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/apiguard/apiguard/dpop"
 )
 
 // verifierRE is RFC 7636's code_verifier syntax.
@@ -43,12 +46,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, oerr)
 		return
 	}
+	jkt, oerr := s.tokenProof(r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
 	var resp *tokenResponse
 	switch gt := form.Get("grant_type"); gt {
 	case "authorization_code":
-		resp, oerr = s.codeGrant(client, form)
+		resp, oerr = s.codeGrant(client, form, jkt)
 	case "refresh_token":
-		resp, oerr = s.refreshGrant(client, form)
+		resp, oerr = s.refreshGrant(client, form, jkt)
 	case "":
 		oerr = errorf(http.StatusBadRequest, "invalid_request", "Missing required parameter: grant_type")
 	case "client_credentials", "password", "http://auth0.com/oauth/grant-type/password-realm",
@@ -144,7 +152,26 @@ func invalidClient(w http.ResponseWriter, basic bool) *oauthError {
 	return errorf(http.StatusUnauthorized, "invalid_client", "Client authentication failed")
 }
 
-func (s *Server) codeGrant(client *Client, form url.Values) (*tokenResponse, *oauthError) {
+// tokenProof checks the DPoP proof of a token request (RFC 9449 section
+// 5), if it has one, and returns its key's thumbprint: the access token
+// and refresh tokens are then bound to that key.
+func (s *Server) tokenProof(r *http.Request) (string, *oauthError) {
+	proofs := r.Header.Values("DPoP")
+	if len(proofs) == 0 {
+		return "", nil
+	}
+	p, err := s.dpop.Check(r.Context(), dpop.Request{Proofs: proofs, Method: http.MethodPost, URL: s.url("oauth/token")})
+	if err != nil {
+		var e *dpop.Error
+		if errors.As(err, &e) && e.Code() != "" {
+			return "", errorf(http.StatusBadRequest, e.Code(), "%s", e.Reason)
+		}
+		return "", errorf(http.StatusServiceUnavailable, "temporarily_unavailable", "DPoP replay check unavailable")
+	}
+	return p.Thumbprint, nil
+}
+
+func (s *Server) codeGrant(client *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	code := form.Get("code")
 	if code == "" {
 		return nil, errorf(http.StatusBadRequest, "invalid_request", "Missing required parameter: code")
@@ -179,15 +206,18 @@ func (s *Server) codeGrant(client *Client, form url.Values) (*tokenResponse, *oa
 	if oerr := s.checkTokenResource(form, ac.grant); oerr != nil {
 		return nil, oerr
 	}
+	if ac.dpopJKT != "" && jkt != ac.dpopJKT {
+		return nil, errorf(http.StatusBadRequest, "invalid_dpop_proof", "The DPoP proof's key is not the dpop_jkt of the authorization request")
+	}
 	// Used only once the request is known good, so that a typo in the
 	// verifier does not burn the code.
 	ac.used = true
-	resp, fam, oerr := s.issueLocked(ac.grant, ac.grant.scopes, nil)
+	resp, fam, oerr := s.issueLocked(ac.grant, ac.grant.scopes, nil, jkt)
 	ac.family = fam
 	return resp, oerr
 }
 
-func (s *Server) refreshGrant(client *Client, form url.Values) (*tokenResponse, *oauthError) {
+func (s *Server) refreshGrant(client *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, errorf(http.StatusBadRequest, "invalid_request", "Missing required parameter: refresh_token")
@@ -217,16 +247,25 @@ func (s *Server) refreshGrant(client *Client, form url.Values) (*tokenResponse, 
 	if oerr := s.checkTokenResource(form, g); oerr != nil {
 		return nil, oerr
 	}
+	if e.family.jkt != "" && jkt != e.family.jkt {
+		// RFC 9449 section 5: a refresh token bound to a key is used only
+		// with a proof of that key.
+		return nil, errorf(http.StatusBadRequest, "invalid_dpop_proof", "The refresh token is bound to another DPoP key")
+	}
+	if e.family.jkt != "" {
+		jkt = e.family.jkt
+	}
 	e.used = true
-	resp, _, oerr := s.issueLocked(g, scopes, e.family)
+	resp, _, oerr := s.issueLocked(g, scopes, e.family, jkt)
 	return resp, oerr
 }
 
 // issueLocked mints the tokens of one token response. scopes is the
 // access token's scope (narrower than g.scopes after a narrowing refresh).
-// fam is the refresh token family to continue, nil for a new one. s.mu must
-// be held.
-func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResponse, *family, *oauthError) {
+// fam is the refresh token family to continue, nil for a new one. jkt, when
+// set, binds the access token (cnf.jkt, token_type DPoP) and a new family
+// to that DPoP key. s.mu must be held.
+func (s *Server) issueLocked(g *grant, scopes []string, fam *family, jkt string) (*tokenResponse, *family, *oauthError) {
 	now := s.now()
 	user := s.cfg.userByID(g.userID)
 	if user == nil {
@@ -271,6 +310,10 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResp
 			at["org_id"] = g.orgID
 		}
 		addAuthentication(at, g)
+		if jkt != "" {
+			at["cnf"] = map[string]string{"jkt": jkt}
+			resp.TokenType = "DPoP"
+		}
 		var err error
 		if resp.AccessToken, err = s.key.sign(at); err != nil {
 			return nil, nil, errorf(http.StatusForbidden, "access_denied", "Could not sign the access token")
@@ -306,7 +349,7 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResp
 	// rotates: the family keeps the original grant.
 	if slices.Contains(g.scopes, "offline_access") {
 		if fam == nil {
-			fam = &family{grant: g, expires: now.Add(s.cfg.RefreshTokenLifetime)}
+			fam = &family{grant: g, expires: now.Add(s.cfg.RefreshTokenLifetime), jkt: jkt}
 		}
 		resp.RefreshToken = randomToken()
 		s.refresh[resp.RefreshToken] = &refreshEntry{family: fam}
