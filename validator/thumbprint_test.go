@@ -34,15 +34,25 @@ func refThumbprint(t *testing.T, members map[string]string) string {
 	return b64u.EncodeToString(sum[:])
 }
 
+// ecCoords returns an EC key's coordinates at full length.
+func ecCoords(pub *ecdsa.PublicKey) (x, y []byte) {
+	pt, err := pub.Bytes() // 0x04 || x || y
+	if err != nil {
+		panic(err)
+	}
+	size := (len(pt) - 1) / 2
+	return pt[1 : 1+size], pt[1+size:]
+}
+
 // ecMembers returns the required members of an EC key, coordinates at
 // full length.
 func ecMembers(pub *ecdsa.PublicKey) map[string]string {
-	size := (pub.Curve.Params().BitSize + 7) / 8
+	x, y := ecCoords(pub)
 	return map[string]string{
 		"kty": "EC",
 		"crv": pub.Curve.Params().Name,
-		"x":   b64u.EncodeToString(pub.X.FillBytes(make([]byte, size))),
-		"y":   b64u.EncodeToString(pub.Y.FillBytes(make([]byte, size))),
+		"x":   b64u.EncodeToString(x),
+		"y":   b64u.EncodeToString(y),
 	}
 }
 
@@ -53,7 +63,7 @@ func ecKeyWithLeadingZeroX(t *testing.T) *ecdsa.PrivateKey {
 	for range 1 << 14 {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		if k.X.BitLen() <= 248 {
+		if x, _ := ecCoords(&k.PublicKey); x[0] == 0 {
 			return k
 		}
 	}
@@ -219,7 +229,7 @@ func TestParseJWKRefuses(t *testing.T) {
 		{"trailing garbage", ecJSON + "x"},
 		{"invalid UTF-8", `{"kid":"` + "\xff" + `",` + ecJSON[1:]},
 		{"x missing its leading zero", string(jwkJSON(t, map[string]string{"kty": "EC", "crv": "P-256", "x": b64u.EncodeToString(shortX[1:]), "y": zeroX["y"]}))},
-		{"x too long", string(with(map[string]any{"x": b64u.EncodeToString(append([]byte{0}, ec.X.FillBytes(make([]byte, 32))...))}))},
+		{"x too long", string(with(map[string]any{"x": b64u.EncodeToString(append([]byte{0}, first(ecCoords(&ec.PublicKey))...))}))},
 		{"x padded", string(with(map[string]any{"x": good["x"] + "="}))},
 		{"y missing", string(with(map[string]any{"y": nil}))},
 		{"curve mismatch", string(with(map[string]any{"crv": "P-384"}))},
@@ -321,3 +331,5 @@ func ExampleKey_Thumbprint() {
 	// 0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I
 	// unacceptable JWK: carries private or symmetric key material
 }
+
+func first(x, _ []byte) []byte { return x }
