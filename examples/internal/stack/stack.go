@@ -102,11 +102,6 @@ type Options struct {
 	APIAddr string
 	// Logger receives the validator's warnings; default discards them.
 	Logger *slog.Logger
-	// WebAppDPoP makes the web app hold a DPoP key per session and get
-	// DPoP-bound tokens from devauth (webapp.Config.DPoP); ignored with
-	// Auth0. Tokens the web app hands out (OnToken) then only work with
-	// a proof of its key.
-	WebAppDPoP bool
 }
 
 // Stack is the three running servers.
@@ -208,7 +203,6 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		Issuer: st.Issuer, ClientID: st.ClientID, ClientSecret: st.ClientSecret,
 		RedirectURL: callback, Audience: st.Audience, Scopes: opts.Scopes,
 		APIBaseURL: st.APIURL, ExpiryLeeway: opts.ExpiryLeeway, OnToken: opts.OnToken,
-		DPoP: opts.WebAppDPoP && st.AuthServer != nil, // devauth issues DPoP-bound tokens; a tenant may not
 	}); err != nil {
 		webL.Close()
 		return nil, err

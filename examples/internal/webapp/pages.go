@@ -21,7 +21,7 @@ import (
 // refreshWithScope asks the token endpoint for tokens with a narrower
 // scope, authenticating like x/oauth2 does (HTTP Basic, form-encoded
 // credentials).
-func (a *App) refreshWithScope(ctx context.Context, refreshToken, scope string, key *dpopKey) (*oauth2.Token, error) {
+func (a *App) refreshWithScope(ctx context.Context, refreshToken, scope string) (*oauth2.Token, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "scope": {scope}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.oauth.Endpoint.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -29,7 +29,7 @@ func (a *App) refreshWithScope(ctx context.Context, refreshToken, scope string, 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(a.cfg.ClientID), url.QueryEscape(a.cfg.ClientSecret))
-	resp, err := a.tokenClient(key).Do(req)
+	resp, err := a.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return nil, err
 	}

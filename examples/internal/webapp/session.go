@@ -56,23 +56,6 @@ type session struct {
 	pending *pendingLogin
 	profile *Profile
 	token   *oauth2.Token
-	dpopMu  sync.Mutex // guards dpop; s.mu may be held while taking it
-	dpop    *dpopKey   // the session's DPoP key, with Config.DPoP
-}
-
-// dpopKey returns the session's DPoP key, making it on first use: one
-// key per session, kept across sign-ins and refreshes.
-func (s *session) dpopKey() (*dpopKey, error) {
-	s.dpopMu.Lock()
-	defer s.dpopMu.Unlock()
-	if s.dpop == nil {
-		k, err := newDPoPKey()
-		if err != nil {
-			return nil, err
-		}
-		s.dpop = k
-	}
-	return s.dpop, nil
 }
 
 func (s *session) signedIn() bool {

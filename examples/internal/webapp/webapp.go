@@ -59,12 +59,6 @@ type Config struct {
 	// ExpiryLeeway is how long before its expiry an access token is
 	// refreshed; it defaults to 10 seconds, as in x/oauth2.
 	ExpiryLeeway time.Duration
-	// DPoP makes the application hold a DPoP key per session (RFC 9449):
-	// its sign-ins send dpop_jkt, its token requests a proof, so the
-	// authorization server binds the tokens to the key, and it calls the
-	// API with Authorization: DPoP and a fresh proof. The authorization
-	// server must support DPoP (devauth does).
-	DPoP bool
 	// OnToken, when set, is called with every token response the
 	// application receives; reason is "code exchange", "refresh" or
 	// "refresh (expired)". The demo uses it to print the flow. It must not
@@ -150,14 +144,9 @@ func (a *App) sameOrigin(r *http.Request) bool {
 	return o == "" || o == a.base.String()
 }
 
-// oauthContext makes x/oauth2 use the configured HTTP client, which
-// proves possession of s's DPoP key at the token endpoint (s may be nil).
-func (a *App) oauthContext(ctx context.Context, s *session) context.Context {
-	var key *dpopKey
-	if s != nil && a.cfg.DPoP {
-		key, _ = s.dpopKey() // made at the sign-in's start
-	}
-	return context.WithValue(ctx, oauth2.HTTPClient, a.tokenClient(key))
+// oauthContext makes x/oauth2 use the configured HTTP client.
+func (a *App) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
 }
 
 // login starts a sign-in: a fresh state, PKCE verifier and nonce are kept in
@@ -189,15 +178,6 @@ func (a *App) startLogin(w http.ResponseWriter, r *http.Request, p *pendingLogin
 	}
 	if pr := r.URL.Query().Get("prompt"); pr != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", pr))
-	}
-	if a.cfg.DPoP {
-		key, err := s.dpopKey()
-		if err != nil {
-			a.render(w, http.StatusInternalServerError, "error", errorView{Error: "server_error", Description: "could not make a DPoP key"})
-			return
-		}
-		// The code is bound to the key too (RFC 9449 section 10).
-		opts = append(opts, oauth2.SetAuthURLParam("dpop_jkt", key.jkt))
 	}
 	s.mu.Lock()
 	s.pending = p
@@ -232,7 +212,7 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusBadRequest, "error", errorView{Error: "invalid_request", Description: "The callback has no code."})
 		return
 	}
-	ctx := a.oauthContext(r.Context(), s)
+	ctx := a.oauthContext(r.Context())
 	tok, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(p.verifier))
 	if err != nil {
 		a.render(w, http.StatusBadGateway, "error", oauthErrorView("code exchange failed", err))
@@ -291,21 +271,17 @@ func (a *App) call(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := a.sessions.get(r)
-	var token, tokenType string
-	var key *dpopKey
+	var token string
 	if s != nil {
 		var err error
-		token, tokenType, err = a.accessToken(r.Context(), s)
-		if a.cfg.DPoP {
-			key, _ = s.dpopKey()
-		}
+		token, err = a.accessToken(r.Context(), s)
 		if err != nil {
 			a.sessions.signOut(w, s)
 			a.render(w, http.StatusUnauthorized, "error", oauthErrorView("refreshing the access token failed; sign in again", err))
 			return
 		}
 	}
-	v := a.callAPI(r.Context(), "/api/"+name, token, tokenType, key)
+	v := a.callAPI(r.Context(), "/api/"+name, token)
 	if su, ok := stepUpChallenge(v); ok && !r.URL.Query().Has(steppedUp) {
 		// The API wants a stronger or fresher sign-in (RFC 9470): sign in
 		// again with its acr_values and max_age, then call again. Once
@@ -319,32 +295,32 @@ func (a *App) call(w http.ResponseWriter, r *http.Request) {
 // accessToken returns a valid access token, refreshing it through
 // oauth2.TokenSource when it expires within ExpiryLeeway. The new tokens
 // (with the rotated refresh token) replace the old ones in the session.
-func (a *App) accessToken(ctx context.Context, s *session) (token, tokenType string, err error) {
+func (a *App) accessToken(ctx context.Context, s *session) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock() // one refresh at a time: rotation makes the old token unusable
 	if s.token == nil {
-		return "", "", nil
+		return "", nil
 	}
 	if s.token.Expiry.IsZero() || time.Until(s.token.Expiry) > a.cfg.ExpiryLeeway {
-		return s.token.AccessToken, s.token.Type(), nil
+		return s.token.AccessToken, nil
 	}
 	if s.token.RefreshToken == "" {
-		return "", "", errors.New("the access token expired and there is no refresh token")
+		return "", errors.New("the access token expired and there is no refresh token")
 	}
 	// The copy's past expiry makes the TokenSource refresh now, whatever
 	// its own leeway.
 	old := *s.token
 	old.Expiry = time.Unix(1, 0)
-	ctx = a.oauthContext(ctx, s)
+	ctx = a.oauthContext(ctx)
 	tok, err := a.oauth.TokenSource(ctx, &old).Token()
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	a.report("refresh (expired)", tok)
 	if err := a.updateLocked(ctx, s, tok); err != nil {
-		return "", "", err
+		return "", err
 	}
-	return tok.AccessToken, tok.Type(), nil
+	return tok.AccessToken, nil
 }
 
 // updateLocked stores a refreshed token, verifying a new ID token if one
@@ -368,12 +344,9 @@ type APIResult struct {
 	Body            string // JSON indented for display
 	WWWAuthenticate string // the challenge of a rejection
 	SentToken       bool   // whether an access token was sent
-	DPoP            bool   // whether it was sent with the DPoP scheme and a proof
 }
 
-// callAPI calls the API at path with token, of tokenType: a DPoP token
-// goes with the DPoP scheme and a proof of key (RFC 9449 section 7).
-func (a *App) callAPI(ctx context.Context, path, token, tokenType string, key *dpopKey) APIResult {
+func (a *App) callAPI(ctx context.Context, path, token string) APIResult {
 	res := APIResult{Path: path, SentToken: token != ""}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -382,17 +355,7 @@ func (a *App) callAPI(ctx context.Context, path, token, tokenType string, key *d
 		res.Body = err.Error()
 		return res
 	}
-	switch {
-	case token != "" && strings.EqualFold(tokenType, "DPoP") && key != nil:
-		proof, err := key.proof(http.MethodGet, a.cfg.APIBaseURL+path, token)
-		if err != nil {
-			res.Body = err.Error()
-			return res
-		}
-		req.Header.Set("Authorization", "DPoP "+token)
-		req.Header.Set("DPoP", proof)
-		res.DPoP = true
-	case token != "":
+	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := a.cfg.HTTPClient.Do(req)
@@ -422,11 +385,7 @@ func (a *App) refresh(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err == nil {
 		scope = strings.Join(strings.Fields(r.PostForm.Get("scope")), " ")
 	}
-	ctx := a.oauthContext(r.Context(), s)
-	var key *dpopKey
-	if a.cfg.DPoP {
-		key, _ = s.dpopKey()
-	}
+	ctx := a.oauthContext(r.Context())
 	s.mu.Lock()
 	var tok *oauth2.Token
 	var err error
@@ -435,7 +394,7 @@ func (a *App) refresh(w http.ResponseWriter, r *http.Request) {
 		old.Expiry = time.Unix(1, 0)
 		tok, err = a.oauth.TokenSource(ctx, &old).Token()
 	} else {
-		tok, err = a.refreshWithScope(ctx, s.token.RefreshToken, scope, key)
+		tok, err = a.refreshWithScope(ctx, s.token.RefreshToken, scope)
 	}
 	if err == nil {
 		a.report("refresh", tok)
