@@ -178,6 +178,10 @@ func WithOnReject(hook func(r *http.Request, f *Failure)) Option {
 // built on go-jwt-middleware v2, which also finds the claims under
 // jwtmiddleware.ContextKey{}.
 //
+// With [WithDPoP], requests with the DPoP scheme are accepted too; a
+// DPoP-bound token sent with the Bearer scheme is refused whatever the
+// options.
+//
 // Requests without bearer credentials get a 401 with a bare challenge,
 // malformed credentials a 400 invalid_request, a token v rejects a 401
 // invalid_token, and a v that cannot load its keys a 503: see [WriteError].
