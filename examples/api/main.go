@@ -15,6 +15,14 @@
 // soon as the issuer answers. GET /healthz answers 200 while the process
 // runs, GET /readyz 200 once the keys are loaded (503 before). It logs one
 // line at start-up, key fetch warnings, and nothing per request.
+//
+// Every protected route takes DPoP-bound tokens (RFC 9449) beside Bearer
+// ones: -dpop=off|allowed|required (default allowed) selects the mode,
+// -dpop-nonce requires server nonces, and -redis=host:port keeps the
+// replay store in Redis, shared by every replica (default: in memory).
+// Proofs may use ES256, ES384, ES512, PS256, RS256 or EdDSA, be at most
+// 300 s old (30 s ahead), and must name the URL of the request as the API
+// sees it (plain http on loopback).
 package main
 
 import (
@@ -57,8 +65,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("listening on http://%s (issuer %s, audience %s, keys %s)", l.Addr(), cfg.Issuer, cfg.Audience, cfg.keysFrom())
-	log.Fatal(api.NewServer(api.NewHandler(v)).Serve(l))
+	dpopOpt, closeStore, err := cfg.dpopOption()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeStore()
+	log.Printf("listening on http://%s (issuer %s, audience %s, keys %s, DPoP %s)", l.Addr(), cfg.Issuer, cfg.Audience, cfg.keysFrom(), cfg.dpopSummary())
+	log.Fatal(api.NewServer(api.NewHandler(v, dpopOpt)).Serve(l))
 }
 
 // config is what the command line and the environment say.
@@ -66,6 +79,8 @@ type config struct {
 	api.Settings
 	addr     string
 	warnings []string // printed at start-up
+	proofs   api.Proofs
+	redis    string // -redis host:port, "" for the in-memory replay store
 }
 
 // parseConfig reads the flags in args, falling back to AUTH0_DOMAIN and
@@ -79,8 +94,14 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Audience, "audience", "", "API identifier, such as https://contacts.example.com (default $AUTH0_AUDIENCE)")
 	fs.StringVar(&c.JWKSURL, "jwks-url", "", "`URL` of the issuer's signing keys (default: Auth0's {issuer}.well-known/jwks.json)")
 	fs.BoolVar(&c.Discovery, "discovery", false, "find the signing keys by OpenID discovery (jwks_uri of {issuer}/.well-known/openid-configuration)")
+	fs.StringVar(&c.proofs.Mode, "dpop", "allowed", "DPoP-bound tokens (RFC 9449): `off`, allowed (beside Bearer) or required")
+	fs.BoolVar(&c.proofs.Nonce, "dpop-nonce", false, "require server nonces in DPoP proofs (RFC 9449 section 9)")
+	fs.StringVar(&c.redis, "redis", "", "keep the DPoP replay store in Redis at `host:port` (default: in memory, one process)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if _, err := api.ParseDPoPMode(c.proofs.Mode); err != nil {
+		return config{}, fmt.Errorf("-dpop: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())

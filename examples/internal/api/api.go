@@ -4,12 +4,16 @@
 //	GET /api/public    200 without a token
 //	GET /api/private   200 with any valid access token
 //	GET /api/contacts  200 with scope read:contacts, else 403 insufficient_scope
-//	GET /api/claims    200 with a JSON view of the validated claims
+//	GET /api/claims    200 with a JSON view of the validated claims (cnf_jkt for a DPoP request)
 //	GET /healthz       200 while the process runs (liveness)
 //	GET /readyz        200 once the issuer's signing keys are loaded, else 503 (readiness)
 //
 // Rejections are written by the apiguard middleware (RFC 6750: 400, 401, 403
 // or 503 with WWW-Authenticate).
+//
+// Every protected route also takes DPoP-bound tokens (RFC 9449), sent as
+// Authorization: DPoP <token> with a DPoP proof header, unless Proofs say
+// otherwise (dpop.go).
 package api
 
 import (
@@ -26,9 +30,10 @@ import (
 const ContactsScope = "read:contacts"
 
 // NewHandler returns the API's routes, protected by v. opts are passed to
-// middleware.New.
+// middleware.New after the API's default DPoP option (Proofs{}: DPoP
+// allowed), so they may override it (Proofs.Option).
 func NewHandler(v *validator.Validator, opts ...middleware.Option) http.Handler {
-	guard := middleware.New(v, opts...)
+	guard := middleware.New(v, append([]middleware.Option{defaultProofs()}, opts...)...)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/public", public)
 	mux.Handle("GET /api/private", guard(http.HandlerFunc(private)))
@@ -81,15 +86,16 @@ func contacts(w http.ResponseWriter, r *http.Request) {
 
 // ClaimsView is the body of GET /api/claims.
 type ClaimsView struct {
-	Subject     string                     `json:"sub"`         // the user
-	Issuer      string                     `json:"iss"`         // the authorization server
-	Audience    []string                   `json:"aud"`         // the token's audiences
-	Client      string                     `json:"azp"`         // the application
-	Scopes      []string                   `json:"scopes"`      // granted scopes
-	Permissions []string                   `json:"permissions"` // Auth0 RBAC permissions
-	OrgID       string                     `json:"org_id"`      // Auth0 organization, "" when none
-	ExpiresAt   int64                      `json:"exp"`         // expiry, Unix seconds
-	Custom      map[string]json.RawMessage `json:"custom"`      // custom claims, such as namespaced ones
+	Subject     string                     `json:"sub"`               // the user
+	Issuer      string                     `json:"iss"`               // the authorization server
+	Audience    []string                   `json:"aud"`               // the token's audiences
+	Client      string                     `json:"azp"`               // the application
+	Scopes      []string                   `json:"scopes"`            // granted scopes
+	Permissions []string                   `json:"permissions"`       // Auth0 RBAC permissions
+	OrgID       string                     `json:"org_id"`            // Auth0 organization, "" when none
+	ExpiresAt   int64                      `json:"exp"`               // expiry, Unix seconds
+	Thumbprint  string                     `json:"cnf_jkt,omitempty"` // DPoP key thumbprint (cnf.jkt); absent for Bearer tokens
+	Custom      map[string]json.RawMessage `json:"custom"`            // custom claims, such as namespaced ones
 }
 
 // NewClaimsView builds the JSON view of validated claims.
@@ -98,6 +104,9 @@ func NewClaimsView(c *claims.Claims) ClaimsView {
 		Subject: c.Subject, Issuer: c.Issuer, Audience: c.Audience, Client: c.Client(),
 		Scopes: c.Scopes, Permissions: c.Permissions, OrgID: c.OrgID,
 		ExpiresAt: c.ExpiresAt.Unix(), Custom: map[string]json.RawMessage{},
+		// The middleware refuses a bound token sent as Bearer, so cnf.jkt
+		// here is the key of the DPoP proof it verified.
+		Thumbprint: c.Confirmation.JKT,
 	}
 	if v.Scopes == nil {
 		v.Scopes = []string{}
