@@ -10,12 +10,6 @@
 // AUTH0_DOMAIN (such as "tenant.us.auth0.com", giving the issuer
 // "https://tenant.us.auth0.com/") and AUTH0_AUDIENCE.
 //
-// The API starts even when the issuer is down: protected routes answer 503
-// with Retry-After until the keys load, which happens in the background as
-// soon as the issuer answers. GET /healthz answers 200 while the process
-// runs, GET /readyz 200 once the keys are loaded (503 before). It logs one
-// line at start-up, key fetch warnings, and nothing per request.
-//
 // Every protected route takes DPoP-bound tokens (RFC 9449) beside Bearer
 // ones: -dpop=off|allowed|required (default allowed) selects the mode,
 // -dpop-nonce requires server nonces, and -redis=host:port keeps the
@@ -23,6 +17,12 @@
 // Proofs may use ES256, ES384, ES512, PS256, RS256 or EdDSA, be at most
 // 300 s old (30 s ahead), and must name the URL of the request as the API
 // sees it (plain http on loopback).
+//
+// The API starts even when the issuer is down: protected routes answer 503
+// with Retry-After until the keys load, which happens in the background as
+// soon as the issuer answers. GET /healthz answers 200 while the process
+// runs, GET /readyz 200 once the keys are loaded (503 before). It logs one
+// line at start-up, key fetch warnings, and nothing per request.
 package main
 
 import (

@@ -4,16 +4,12 @@
 //	GET /api/public    200 without a token
 //	GET /api/private   200 with any valid access token
 //	GET /api/contacts  200 with scope read:contacts, else 403 insufficient_scope
-//	GET /api/claims    200 with a JSON view of the validated claims (cnf_jkt for a DPoP request)
+//	GET /api/claims    200 with a JSON view of the validated claims
 //	GET /healthz       200 while the process runs (liveness)
 //	GET /readyz        200 once the issuer's signing keys are loaded, else 503 (readiness)
 //
 // Rejections are written by the apiguard middleware (RFC 6750: 400, 401, 403
 // or 503 with WWW-Authenticate).
-//
-// Every protected route also takes DPoP-bound tokens (RFC 9449), sent as
-// Authorization: DPoP <token> with a DPoP proof header, unless Proofs say
-// otherwise (dpop.go).
 package api
 
 import (

@@ -8,6 +8,10 @@ import (
 	"github.com/apiguard/apiguard/middleware"
 )
 
+// Every protected route of the API also takes DPoP-bound tokens (RFC
+// 9449), sent as Authorization: DPoP <token> with a DPoP proof header, and
+// GET /api/claims then shows the key's thumbprint as cnf_jkt.
+
 // Proofs say how the API takes DPoP-bound tokens (RFC 9449): the flags
 // -dpop, -dpop-nonce and -redis of the api command. The zero value is the
 // API's default: DPoP allowed beside Bearer, the in-memory replay store,
