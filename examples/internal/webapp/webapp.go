@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Say how to authenticate instead of letting x/oauth2 probe: one
 	// request per exchange, and both Auth0 and devauth accept Basic.
 	ep.AuthStyle = oauth2.AuthStyleInHeader
+	cfg.HTTPClient = dpopClient(cfg.HTTPClient, ep.TokenURL)
 	a := &App{
 		cfg: cfg,
 		oauth: oauth2.Config{
@@ -131,7 +132,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusForbidden, "error", errorView{Error: "forbidden", Description: "cross-origin form post refused"})
 		return
 	}
-	a.mux.ServeHTTP(w, r)
+	a.mux.ServeHTTP(w, a.withSession(r))
 }
 
 func (a *App) sameOrigin(r *http.Request) bool {
@@ -340,7 +341,7 @@ func (a *App) callAPI(ctx context.Context, path, token string) APIResult {
 		return res
 	}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", authScheme(ctx)+" "+token)
 	}
 	resp, err := a.cfg.HTTPClient.Do(req)
 	if err != nil {
