@@ -191,6 +191,7 @@ func (w *walk) run(ctx context.Context) {
 
 	w.step("Call the API directly without a token")
 	w.noToken(ctx)
+	w.dpopWalk(ctx)
 
 	w.step("Refresh the tokens (refresh token rotation)")
 	_, before, _ := w.tokens.last()
