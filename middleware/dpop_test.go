@@ -529,3 +529,36 @@ func TestWithDPoPUnknownMode(t *testing.T) {
 	assert.Panics(t, func() { middleware.WithDPoP(nil, middleware.DPoPMode(7)) })
 	assert.Equal(t, "required", middleware.DPoPRequired.String())
 }
+
+// TestDPoPSharedStoreAcrossInstances: two API instances behind one public
+// URL (a load balancer), each with its own verifier but one shared replay
+// store, refuse a proof replayed from one to the other; with a store each,
+// the replay passes, which is why replicas must share one (the Redis store
+// in production).
+func TestDPoPSharedStoreAcrossInstances(t *testing.T) {
+	t.Parallel()
+	iss, v := fixture(t)
+	k := clientKey()
+	bound := iss.Mint(k.Bind())
+	instance := func(store dpop.ReplayStore) *httptest.Server {
+		return serve(t, v, dpopWhoami, middleware.WithDPoP(
+			verifier(t, dpop.Config{PublicBaseURL: "https://api.example.com", ReplayStore: store}), middleware.DPoPRequired))
+	}
+	header := func() http.Header {
+		return http.Header{"Dpop": {k.Proof("GET", "https://api.example.com/r", dpoptest.WithAccessToken(bound))}}
+	}
+
+	shared := dpop.NewMemoryStore(0)
+	a, b := instance(shared), instance(shared)
+	h := header()
+	assert.Equal(t, 200, do(t, http.MethodGet, a.URL+"/r", []string{"DPoP " + bound}, h).Status)
+	res := do(t, http.MethodGet, b.URL+"/r", []string{"DPoP " + bound}, h)
+	assert.Equal(t, 401, res.Status)
+	assert.Contains(t, res.Header.Get("WWW-Authenticate"), `error_description="proof jti already used"`)
+
+	a, b = instance(nil), instance(nil)
+	h = header()
+	assert.Equal(t, 200, do(t, http.MethodGet, a.URL+"/r", []string{"DPoP " + bound}, h).Status)
+	assert.Equal(t, 200, do(t, http.MethodGet, b.URL+"/r", []string{"DPoP " + bound}, h).Status,
+		"separate in-memory stores cannot see each other's proofs")
+}
