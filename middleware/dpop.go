@@ -102,7 +102,7 @@ func WithDPoP(v *dpop.Verifier, mode DPoPMode) Option {
 				panic("middleware: default DPoP verifier: " + err.Error()) // the zero Config is valid
 			}
 		}
-		c.dpop = &dpopConfig{v: v, required: mode == DPoPRequired, algs: []Param{{Name: "algs", Value: v.AlgorithmsParam()}}}
+		c.dpop = &dpopConfig{v: v, required: mode == DPoPRequired, algs: v.AlgorithmsParam()}
 	}
 }
 
@@ -110,7 +110,7 @@ func WithDPoP(v *dpop.Verifier, mode DPoPMode) Option {
 type dpopConfig struct {
 	v        *dpop.Verifier
 	required bool
-	algs     []Param // algs="..." of the DPoP challenge
+	algs     string // the DPoP challenge's algs="..."
 }
 
 // Authorization schemes of a request.
@@ -165,7 +165,8 @@ func (d *dpopConfig) decorate(r *http.Request, f *Failure) {
 	if f.Challenges != nil {
 		return
 	}
-	dp := Challenge{Scheme: schemeDPoP, Params: d.algs}
+	// A new Params slice per answer: error handlers may change it.
+	dp := Challenge{Scheme: schemeDPoP, Params: []Param{{Name: "algs", Value: d.algs}}}
 	switch {
 	case !strings.EqualFold(f.Scheme, schemeDPoP):
 		f.Challenges = []Challenge{{Scheme: f.Scheme}}
