@@ -134,12 +134,16 @@ func DPoPThumbprint(ctx context.Context) (string, bool) {
 	return p.Thumbprint, true
 }
 
-// clientScheme returns the scheme the request's Authorization header
-// uses, when it is one the configuration knows: "DPoP" only when DPoP is
-// on; "Bearer" otherwise.
+// clientScheme returns the scheme the request was sent with, when it is
+// one the configuration knows: "DPoP" only when DPoP is on; "Bearer"
+// otherwise. After the middleware (guards), a verified proof in the
+// context says DPoP; before it, the Authorization header does.
 func clientScheme(r *http.Request, d *dpopConfig) string {
 	if d == nil {
 		return schemeBearer
+	}
+	if _, ok := r.Context().Value(proofKey{}).(*dpop.Proof); ok {
+		return schemeDPoP
 	}
 	if vals := r.Header["Authorization"]; len(vals) > 0 {
 		scheme, _, _ := strings.Cut(strings.TrimLeft(vals[0], " "), " ")
