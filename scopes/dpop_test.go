@@ -72,3 +72,34 @@ func TestGuardsAnswerInClientScheme(t *testing.T) {
 	assert.Equal(t, `Bearer realm="api", error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="60", `+
 		rm+`, DPoP realm="api", `+dpopAlgs+`, `+rm, res.Header.Get("WWW-Authenticate"))
 }
+
+// TestGuardSchemeFromContext: the scheme is recorded with the verified
+// proof in the request context, so a guard answers in DPoP even when a
+// handler in between removed the Authorization header (as one that
+// forwards the request without the client's credentials would).
+func TestGuardSchemeFromContext(t *testing.T) {
+	t.Parallel()
+	iss, v := fixture(t)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	strip := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r = r.Clone(r.Context())
+			r.Header.Del("Authorization")
+			r.Header.Del("DPoP")
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv := httptest.NewServer(middleware.New(v, middleware.WithDPoP(nil, middleware.DPoPAllowed))(
+		strip(scopes.RequireScope("read:contacts")(ok))))
+	t.Cleanup(srv.Close)
+	k := dpoptest.GenerateKey("ES256")
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/contacts", nil)
+	require.NoError(t, err)
+	k.Authorize(req, iss.Mint(k.Bind()))
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, 403, res.StatusCode)
+	assert.Equal(t, `DPoP realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="read:contacts", `+dpopAlgs,
+		res.Header.Get("WWW-Authenticate"))
+}
