@@ -107,7 +107,10 @@ type Failure struct {
 	// Err is the cause, for logs and metrics: ErrMissingToken,
 	// ErrInvalidRequest, an error matching validator.ErrInvalidToken or
 	// validator.ErrKeysUnavailable (with the exact reason the client is
-	// not told), or a guard's error class.
+	// not told), a guard's error class, or with DPoP
+	// ErrBoundTokenAsBearer, ErrDPoPRequired or a *dpop.Error (matching
+	// dpop.ErrInvalidProof, dpop.ErrUseNonce, dpop.ErrUnboundToken or
+	// dpop.ErrStoreUnavailable).
 	Err error
 }
 
@@ -156,6 +159,9 @@ func (f *Failure) LogValue() slog.Value {
 	}
 	for _, p := range f.Params {
 		attrs = append(attrs, slog.String(p.Name, p.Value))
+	}
+	if f.Scheme != "" {
+		attrs = append(attrs, slog.String("scheme", f.Scheme))
 	}
 	if f.Err != nil {
 		attrs = append(attrs, slog.String("err", f.Err.Error()))
@@ -440,8 +446,8 @@ func (s *settings) reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 // configured to: with its realm (unless f.Realm is set), its metadata URL,
 // its OnReject hook and its error handler; with [WithDPoP], in the scheme
 // the client used (unless f.Scheme is set) and with the challenges of
-// every accepted scheme on a 401 (unless f.Challenges is set). Without such a middleware, it
-// uses DefaultRealm and [WriteError]. Guards that run after the
+// every accepted scheme on a 401 (unless f.Challenges is set). Without
+// such a middleware, it uses DefaultRealm and [WriteError]. Guards that run after the
 // middleware, like those of package scopes, reject through it.
 func Reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 	settingsFrom(r.Context()).reject(w, r, f)
