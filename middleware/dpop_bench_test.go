@@ -44,6 +44,8 @@ func BenchmarkDPoP(b *testing.B) {
 		k := dpoptest.GenerateKey(alg)
 		bound := iss.Mint(k.Bind(), validatortest.WithScope("read:contacts write:contacts"))
 		plain := iss.Mint(validatortest.WithScope("read:contacts write:contacts"))
+		// As a server receives it: Host api.example.com, RequestURI
+		// /api/contacts (not the absolute form).
 		const url = "http://api.example.com/api/contacts"
 		ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if c, found := claims.FromContext(r.Context()); !found || c.Subject == "" {
@@ -51,7 +53,8 @@ func BenchmarkDPoP(b *testing.B) {
 			}
 		})
 		newReq := func(auth string) *http.Request {
-			r := httptest.NewRequest(http.MethodGet, url, nil)
+			r := httptest.NewRequest(http.MethodGet, "/api/contacts", nil)
+			r.Host = "api.example.com"
 			r.Header.Set("Authorization", auth)
 			r.Header.Set("Accept", "application/json")
 			r.Header.Set("User-Agent", "bench")
