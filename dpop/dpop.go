@@ -315,104 +315,125 @@ var joseErrors = &jose.Errors{
 // first; u is the normalized request URL. The jti is recorded last, only
 // once every other check passed.
 func (v *Verifier) check(ctx context.Context, proofs []string, method, u, accessToken, jkt string) (Proof, error) {
+	in, err := v.inspect(proofs, method, u, accessToken, jkt)
+	if err != nil {
+		return Proof{}, err
+	}
+	if err := in.key.key.Verify(in.jws.Header.Alg, in.jws.SigningInput, in.jws.Signature); err != nil {
+		return Proof{}, errSignature
+	}
+	return v.record(ctx, &in, method, u)
+}
+
+// inspected is a proof that passed every check but its signature.
+type inspected struct {
+	jws    *jose.JWS
+	key    cachedKey
+	claims proofClaims
+}
+
+// inspect runs every check but the signature and the replay check.
+func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) (inspected, error) {
 	switch {
 	case len(proofs) == 0 || (len(proofs) == 1 && proofs[0] == ""):
-		return Proof{}, errNoProof
+		return inspected{}, errNoProof
 	case len(proofs) > 1:
-		return Proof{}, errManyProofs
+		return inspected{}, errManyProofs
 	}
 	t, err := jose.Parse(proofs[0], v.maxSize, joseErrors)
 	if err != nil {
-		return Proof{}, err
+		return inspected{}, err
 	}
 	h := &t.Header
 	switch {
 	case h.Alg == "":
-		return Proof{}, errNoAlg
+		return inspected{}, errNoAlg
 	case !slices.Contains(v.algs, h.Alg):
-		return Proof{}, errAlg
+		return inspected{}, errAlg
 	case !isDPoPType(h.Typ):
-		return Proof{}, errTyp
+		return inspected{}, errTyp
 	case h.Crit || h.B64 || h.Jku || h.X5u || h.X5c || jose.IsJWTMediaType(h.Cty):
-		return Proof{}, errHeaderParam
+		return inspected{}, errHeaderParam
 	case h.JWK == nil:
-		return Proof{}, errNoJWK
+		return inspected{}, errNoJWK
 	}
 	key, err := v.keys.get(h.JWK)
 	if err != nil {
-		return Proof{}, err
+		return inspected{}, err
 	}
 	if !key.key.Fits(h.Alg) {
-		return Proof{}, errKeyAlg
+		return inspected{}, errKeyAlg
 	}
 	if jkt != "" && subtle.ConstantTimeCompare([]byte(key.jkt), []byte(jkt)) != 1 {
-		return Proof{}, errJKT
+		return inspected{}, errJKT
 	}
 
 	if err := t.DecodePayload(); err != nil {
-		return Proof{}, err
+		return inspected{}, err
 	}
-	var c proofClaims
-	if err := parseClaims(t.Payload, &c); err != nil {
-		return Proof{}, err
+	in := inspected{jws: t, key: key}
+	c := &in.claims
+	if err := parseClaims(t.Payload, c); err != nil {
+		return inspected{}, err
 	}
 	switch {
 	case len(c.jti) == 0:
-		return Proof{}, errJTI
+		return inspected{}, errJTI
 	case c.htm == nil:
-		return Proof{}, errHTM
+		return inspected{}, errHTM
 	case c.htu == nil:
-		return Proof{}, errHTU
+		return inspected{}, errHTU
 	case !c.hasIAT:
-		return Proof{}, errIAT
+		return inspected{}, errIAT
 	case accessToken != "" && !c.hasATH:
-		return Proof{}, errATHType
+		return inspected{}, errATHType
 	}
 	if string(c.htm) != method {
-		return Proof{}, errMethod
+		return inspected{}, errMethod
 	}
 	if string(c.htu) != u {
 		n, err := NormalizeURL(string(c.htu))
 		if err != nil {
-			return Proof{}, errBadHTU
+			return inspected{}, errBadHTU
 		}
 		if n != u {
-			return Proof{}, errURL
+			return inspected{}, errURL
 		}
 	}
 	now := v.now()
 	switch {
 	case c.iat.Before(now.Add(-v.maxAge)):
-		return Proof{}, errOld
+		return inspected{}, errOld
 	case c.iat.After(now.Add(v.maxFuture)):
-		return Proof{}, errFuture
+		return inspected{}, errFuture
 	}
 	if accessToken != "" {
 		sum := sha256.Sum256([]byte(accessToken))
 		var want [43]byte
 		base64.RawURLEncoding.Encode(want[:], sum[:])
 		if subtle.ConstantTimeCompare(want[:], c.ath) != 1 {
-			return Proof{}, errATH
+			return inspected{}, errATH
 		}
 	}
 	if v.nonces != nil {
 		switch {
 		case !c.hasNonce:
-			return Proof{}, errNonceMissing
+			return inspected{}, errNonceMissing
 		case !v.nonces.valid(c.nonce, now):
-			return Proof{}, errNonceStale
+			return inspected{}, errNonceStale
 		}
 	}
 	if err := t.DecodeSignature(); err != nil {
-		return Proof{}, err
+		return inspected{}, err
 	}
-	if err := key.key.Verify(h.Alg, t.SigningInput, t.Signature); err != nil {
-		return Proof{}, errSignature
-	}
+	return in, nil
+}
 
-	// Record the jti, scoped to the key, the method and the URL, until the
-	// proof leaves the iat window (plus a second for rounding).
-	rk := replayKey(key.jkt, method, u, c.jti)
+// record records the jti, scoped to the key, the method and the URL,
+// until the proof leaves the iat window (plus a second for rounding).
+func (v *Verifier) record(ctx context.Context, in *inspected, method, u string) (Proof, error) {
+	c := &in.claims
+	rk := replayKey(in.key.jkt, method, u, c.jti)
 	fresh, err := v.store.CheckAndSet(ctx, rk, c.iat.Add(v.maxAge+time.Second))
 	if err != nil {
 		return Proof{}, &Error{Class: ErrStoreUnavailable, Reason: "replay store failed", Err: err}
@@ -420,7 +441,7 @@ func (v *Verifier) check(ctx context.Context, proofs []string, method, u, access
 	if !fresh {
 		return Proof{}, errReplayed
 	}
-	return Proof{Thumbprint: key.jkt, JTI: string(c.jti), IssuedAt: c.iat}, nil
+	return Proof{Thumbprint: in.key.jkt, JTI: string(c.jti), IssuedAt: c.iat}, nil
 }
 
 // isDPoPType reports whether typ is dpop+jwt (RFC 9449 section 4.2), with

@@ -251,3 +251,9 @@ func WithSigner(k *Key) Option {
 func WithSignature(sig []byte) Option {
 	return func(p *Proof) { p.Signature = sig }
 }
+
+// SignRaw signs raw header and payload bytes with k, for byte-level tricks
+// such as duplicate member names.
+func (k *Key) SignRaw(header, payload []byte) string {
+	return validatortest.SignRaw(&validatortest.Key{Algorithm: k.Algorithm, Private: k.Private}, header, payload, nil)
+}
