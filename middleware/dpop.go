@@ -171,13 +171,17 @@ func (d *dpopConfig) decorate(r *http.Request, f *Failure) {
 	}
 	// A new Params slice per answer: error handlers may change it.
 	dp := Challenge{Scheme: schemeDPoP, Params: []Param{{Name: "algs", Value: d.algs}}}
+	status := f.Status
+	if status < 100 || status > 999 {
+		status = statusFor(f.Code) // as WriteError derives it
+	}
 	switch {
 	case !strings.EqualFold(f.Scheme, schemeDPoP):
 		f.Challenges = []Challenge{{Scheme: f.Scheme}}
-		if f.Status == http.StatusUnauthorized && !d.required {
+		if status == http.StatusUnauthorized && !d.required {
 			f.Challenges = append(f.Challenges, dp)
 		}
-	case f.Status == http.StatusUnauthorized && !d.required:
+	case status == http.StatusUnauthorized && !d.required:
 		f.Challenges = []Challenge{dp, {Scheme: schemeBearer}}
 	default:
 		f.Challenges = []Challenge{dp}
