@@ -26,6 +26,9 @@ type Proofs struct {
 	// Mode is "off", "allowed" or "required" (middleware.DPoPMode's
 	// names); "" means "allowed".
 	Mode string
+	// Algs are the accepted proof algorithms; nil means
+	// dpop.DefaultAlgorithms, the contract's six.
+	Algs []string
 	// Nonce requires server nonces (RFC 9449 section 9): a proof without
 	// a current one gets 401 use_dpop_nonce with a DPoP-Nonce header.
 	Nonce bool
@@ -61,7 +64,7 @@ func (p Proofs) Option() (middleware.Option, error) {
 	if mode == middleware.DPoPOff {
 		return middleware.WithDPoP(nil, middleware.DPoPOff), nil
 	}
-	cfg := dpop.Config{ReplayStore: p.Store}
+	cfg := dpop.Config{Algorithms: p.Algs, ReplayStore: p.Store}
 	if p.Nonce {
 		key := p.NonceKey
 		if key == nil {
