@@ -207,12 +207,25 @@ func FuzzChallenge(f *testing.F) {
 			},
 			ResourceMetadata: "https://api.example.com/.well-known/oauth-protected-resource?" + acr,
 		})
-		www = w.Header().Get("WWW-Authenticate")
-		cs, err := parseChallenges(www)
-		if err != nil {
-			t.Fatalf("%v: %q", err, www)
+		// One field per challenge, each a single challenge; joined, they
+		// are one field of several (RFC 9110 section 5.3).
+		fields := w.Header().Values("WWW-Authenticate")
+		if len(fields) != 2 {
+			t.Fatalf("fields %q", fields)
 		}
-		if len(cs) != 2 || cs[0].scheme != "Bearer" || cs[1].scheme != "DPoP" {
+		var cs []parsedChallenge
+		for _, field := range fields {
+			scheme, params, err := parseChallenge(field)
+			if err != nil {
+				t.Fatalf("%v: %q", err, field)
+			}
+			cs = append(cs, parsedChallenge{scheme, params})
+		}
+		www = strings.Join(fields, ", ")
+		if joined, err := parseChallenges(www); err != nil || len(joined) != 2 {
+			t.Fatalf("joined %q: %v", www, err)
+		}
+		if cs[0].scheme != "Bearer" || cs[1].scheme != "DPoP" {
 			t.Fatalf("challenges %q", www)
 		}
 		withError := 0

@@ -67,7 +67,8 @@
 //
 // In DPoPRequired mode only the DPoP challenge is sent, and a Bearer
 // request gets 401 error="invalid_token" with it. Every challenge of a 401
-// is in one WWW-Authenticate field, the client's scheme first.
+// has a WWW-Authenticate field of its own, the client's scheme first, so
+// that http.Header.Get returns the challenge that carries the error.
 //
 // # The request URL of a DPoP proof
 //

@@ -69,10 +69,11 @@ var (
 // proof that v accepts for it; the handler then finds the proof key's
 // thumbprint with [DPoPThumbprint]. The answers:
 //
-//   - 401 challenges name the schemes the mode accepts, in one
-//     WWW-Authenticate field: Bearer realm="api", DPoP realm="api",
-//     algs="ES256 ..." when both are; errors are reported in the scheme
-//     the client used (the DPoP challenge only in DPoPRequired mode);
+//   - 401 challenges name the schemes the mode accepts, one
+//     WWW-Authenticate field each: Bearer realm="api" and DPoP
+//     realm="api", algs="ES256 ..." when both are; errors are reported in
+//     the scheme the client used, whose challenge comes first (the DPoP
+//     challenge only in DPoPRequired mode);
 //   - a refused proof is 401 error="invalid_dpop_proof"; a missing or
 //     stale server nonce 401 error="use_dpop_nonce" with one DPoP-Nonce
 //     header; with nonces on, successful answers carry a fresh DPoP-Nonce;

@@ -48,8 +48,10 @@ func ExampleWithDPoP() {
 	sendAndShow(req)
 	// Output:
 	// 200 hello, DPoP true
-	// 401 DPoP realm="api", error="invalid_dpop_proof", error_description="proof jti already used", algs="ES256 ES384 ES512 PS256 RS256 EdDSA", Bearer realm="api"
-	// 401 Bearer realm="api", error="invalid_token", error_description="DPoP-bound token sent with the Bearer scheme", DPoP realm="api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"
+	// 401 DPoP realm="api", error="invalid_dpop_proof", error_description="proof jti already used", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"
+	// 401 Bearer realm="api"
+	// 401 Bearer realm="api", error="invalid_token", error_description="DPoP-bound token sent with the Bearer scheme"
+	// 401 DPoP realm="api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"
 }
 
 func sendAndShow(req *http.Request) {
@@ -64,5 +66,7 @@ func sendAndShow(req *http.Request) {
 		fmt.Printf("200 %s", body[:n])
 		return
 	}
-	fmt.Println(resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	for _, c := range resp.Header.Values("WWW-Authenticate") {
+		fmt.Println(resp.StatusCode, c) // one field per challenge
+	}
 }

@@ -59,6 +59,10 @@ var dpopWhoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(s)
 })
 
+// wwwAll joins the WWW-Authenticate fields with ", ", the form of one
+// field holding them all.
+func wwwAll(h http.Header) string { return strings.Join(h.Values("WWW-Authenticate"), ", ") }
+
 // verifier returns a dpop.Verifier for cfg.
 func verifier(t testing.TB, cfg dpop.Config) *dpop.Verifier {
 	t.Helper()
@@ -126,13 +130,13 @@ func TestDPoPBoundTokenNeverBearer(t *testing.T) {
 	} {
 		res := do(t, http.MethodGet, tt.url, []string{"Bearer " + bound}, nil)
 		assert.Equal(t, 401, res.Status, tt.name)
-		assert.Equal(t, tt.www, res.Header.Get("WWW-Authenticate"), tt.name)
+		assert.Equal(t, tt.www, wwwAll(res.Header), tt.name)
 		requireNoLeak(t, res.Dump, bound)
 	}
 	// The query method is Bearer too.
 	res := do(t, http.MethodGet, query.URL+"/?access_token="+bound, nil, nil)
 	assert.Equal(t, 401, res.Status)
-	assert.Contains(t, res.Header.Get("WWW-Authenticate"), `Bearer realm="api", error="invalid_token"`)
+	assert.Contains(t, wwwAll(res.Header), `Bearer realm="api", error="invalid_token"`)
 }
 
 // TestDPoPAccepted: a bound token with the DPoP scheme and a valid proof
@@ -171,7 +175,7 @@ func TestDPoPOffIgnoresScheme(t *testing.T) {
 	srv := dpopServers(t)[middleware.DPoPOff]
 	res := send(t, dpopRequest(t, srv.URL, iss.Mint(k.Bind()), k))
 	assert.Equal(t, 401, res.Status)
-	assert.Equal(t, `Bearer realm="api"`, res.Header.Get("WWW-Authenticate"))
+	assert.Equal(t, `Bearer realm="api"`, wwwAll(res.Header))
 
 	plain := iss.Mint()
 	res = do(t, http.MethodGet, srv.URL, []string{"Bearer " + plain}, http.Header{"Dpop": {k.Proof("GET", srv.URL)}})
@@ -193,7 +197,7 @@ func TestDPoPUnboundTokenWithDPoPScheme(t *testing.T) {
 	} {
 		res := send(t, dpopRequest(t, servers[m].URL, plain, k))
 		assert.Equal(t, 401, res.Status, m)
-		assert.Equal(t, www, res.Header.Get("WWW-Authenticate"), m)
+		assert.Equal(t, www, wwwAll(res.Header), m)
 		assert.JSONEq(t, `{"error":"invalid_token","error_description":"token is not DPoP-bound"}`, res.Body)
 		requireNoLeak(t, res.Dump, plain)
 	}
@@ -210,14 +214,15 @@ func TestDPoPRequiredRefusesBearer(t *testing.T) {
 	res := do(t, http.MethodGet, srv.URL, []string{"Bearer " + plain}, nil)
 	assert.Equal(t, 401, res.Status)
 	assert.Equal(t, `DPoP realm="api", error="invalid_token", error_description="the DPoP scheme is required", `+algs,
-		res.Header.Get("WWW-Authenticate"))
+		wwwAll(res.Header))
 	assert.Len(t, res.Header.Values("WWW-Authenticate"), 1)
 	requireNoLeak(t, res.Dump, plain)
 }
 
 // TestDPoPChallenges (RFC 9449 sections 7.1, 7.2): a request without
 // credentials gets the challenges of every scheme the mode accepts, in
-// one WWW-Authenticate field, each with the realm and resource_metadata.
+// WWW-Authenticate fields of their own, each with the realm and
+// resource_metadata.
 func TestDPoPChallenges(t *testing.T) {
 	t.Parallel()
 	const meta = "https://api.example.com/.well-known/oauth-protected-resource"
@@ -231,8 +236,15 @@ func TestDPoPChallenges(t *testing.T) {
 		for _, auth := range [][]string{nil, {"Basic dXNlcjpwYXNz"}} {
 			res := do(t, http.MethodGet, servers[m].URL, auth, nil)
 			assert.Equal(t, 401, res.Status, m)
-			assert.Equal(t, www, res.Header.Get("WWW-Authenticate"), m)
-			assert.Len(t, res.Header.Values("WWW-Authenticate"), 1, m)
+			assert.Equal(t, www, wwwAll(res.Header), m)
+			// One field per challenge; the first is the one Header.Get
+			// returns.
+			want := 1
+			if m == middleware.DPoPAllowed {
+				want = 2
+				assert.Equal(t, `Bearer realm="contacts", `+rm, res.Header.Get("WWW-Authenticate"))
+			}
+			assert.Len(t, res.Header.Values("WWW-Authenticate"), want, m)
 			assert.Equal(t, "{}\n", res.Body)
 		}
 	}
@@ -240,7 +252,7 @@ func TestDPoPChallenges(t *testing.T) {
 	_, v := fixture(t)
 	srv := serve(t, v, dpopWhoami, middleware.WithDPoP(verifier(t, dpop.Config{Algorithms: []string{"EdDSA", "ES256"}}), middleware.DPoPRequired))
 	res := do(t, http.MethodGet, srv.URL, nil, nil)
-	assert.Equal(t, `DPoP realm="api", algs="EdDSA ES256"`, res.Header.Get("WWW-Authenticate"))
+	assert.Equal(t, `DPoP realm="api", algs="EdDSA ES256"`, wwwAll(res.Header))
 }
 
 // TestDPoPErrorsInClientScheme: an error is reported in the challenge of
@@ -257,12 +269,12 @@ func TestDPoPErrorsInClientScheme(t *testing.T) {
 	res := send(t, dpopRequest(t, allowed.URL, expiredBound, k))
 	assert.Equal(t, 401, res.Status)
 	assert.Equal(t, `DPoP realm="api", error="invalid_token", error_description="token expired", `+algs+`, Bearer realm="api"`,
-		res.Header.Get("WWW-Authenticate"))
+		wwwAll(res.Header))
 
 	res = do(t, http.MethodGet, allowed.URL, []string{"Bearer " + expired}, nil)
 	assert.Equal(t, 401, res.Status)
 	assert.Equal(t, `Bearer realm="api", error="invalid_token", error_description="token expired", `+dpopBare,
-		res.Header.Get("WWW-Authenticate"))
+		wwwAll(res.Header))
 
 	for _, tt := range []struct{ auth, www string }{
 		{"DPoP", `DPoP realm="api", error="invalid_request", error_description="empty DPoP token", ` + algs},
@@ -272,7 +284,7 @@ func TestDPoPErrorsInClientScheme(t *testing.T) {
 	} {
 		res := do(t, http.MethodGet, allowed.URL, []string{tt.auth}, nil)
 		assert.Equal(t, 400, res.Status, tt.auth)
-		assert.Equal(t, tt.www, res.Header.Get("WWW-Authenticate"), tt.auth)
+		assert.Equal(t, tt.www, wwwAll(res.Header), tt.auth)
 	}
 }
 
@@ -304,7 +316,7 @@ func TestDPoPInvalidRequests(t *testing.T) {
 		} {
 			res := do(t, http.MethodGet, url+tt.path, tt.auth, tt.header)
 			assert.Equal(t, 400, res.Status, "%v %s", m, tt.name)
-			assert.Contains(t, res.Header.Get("WWW-Authenticate"), `error="invalid_request", error_description="`+tt.desc+`"`, "%v %s", m, tt.name)
+			assert.Contains(t, wwwAll(res.Header), `error="invalid_request", error_description="`+tt.desc+`"`, "%v %s", m, tt.name)
 			assert.JSONEq(t, `{"error":"invalid_request","error_description":"`+tt.desc+`"}`, res.Body, "%v %s", m, tt.name)
 			requireNoLeak(t, res.Dump, bound)
 			requireNoLeak(t, res.Dump, plain)
@@ -352,7 +364,7 @@ func TestDPoPProofRefused(t *testing.T) {
 		res := send(t, req)
 		assert.Equal(t, 401, res.Status, tt.name)
 		assert.Equal(t, `DPoP realm="api", error="invalid_dpop_proof", error_description="`+tt.desc+`", `+algs+`, Bearer realm="api"`,
-			res.Header.Get("WWW-Authenticate"), tt.name)
+			wwwAll(res.Header), tt.name)
 		assert.JSONEq(t, `{"error":"invalid_dpop_proof","error_description":"`+tt.desc+`"}`, res.Body, tt.name)
 		requireNoLeak(t, res.Dump, bound)
 		for _, p := range tt.proofs {
@@ -376,7 +388,7 @@ func TestDPoPReplayRefused(t *testing.T) {
 	res := send(t, req)
 	assert.Equal(t, 401, res.Status)
 	assert.Equal(t, `DPoP realm="api", error="invalid_dpop_proof", error_description="proof jti already used", `+algs,
-		res.Header.Get("WWW-Authenticate"))
+		wwwAll(res.Header))
 }
 
 // TestDPoPNonce (RFC 9449 section 9): with server nonces, a proof without
@@ -394,14 +406,14 @@ func TestDPoPNonce(t *testing.T) {
 	res := send(t, dpopRequest(t, url, bound, k))
 	assert.Equal(t, 401, res.Status)
 	assert.Equal(t, `DPoP realm="api", error="use_dpop_nonce", error_description="proof has no nonce", `+algs+`, Bearer realm="api"`,
-		res.Header.Get("WWW-Authenticate"))
+		wwwAll(res.Header))
 	require.Len(t, res.Header.Values(dpopNonce), 1)
 	nonce := res.Header.Get(dpopNonce)
 	require.NotEmpty(t, nonce)
 
 	res = send(t, dpopRequest(t, url, bound, k, dpoptest.WithNonce("stale")))
 	assert.Equal(t, 401, res.Status)
-	assert.Contains(t, res.Header.Get("WWW-Authenticate"), `error="use_dpop_nonce"`)
+	assert.Contains(t, wwwAll(res.Header), `error="use_dpop_nonce"`)
 	assert.Len(t, res.Header.Values(dpopNonce), 1)
 
 	res = send(t, dpopRequest(t, url, bound, k, dpoptest.WithNonce(nonce)))
@@ -436,7 +448,7 @@ func TestDPoPReplayStoreDown(t *testing.T) {
 	res := send(t, dpopRequest(t, srv.URL, iss.Mint(k.Bind()), k))
 	assert.Equal(t, 503, res.Status)
 	assert.Equal(t, "5", res.Header.Get("Retry-After"))
-	assert.Empty(t, res.Header.Get("WWW-Authenticate"))
+	assert.Empty(t, wwwAll(res.Header))
 	assert.JSONEq(t, `{"error":"temporarily_unavailable","error_description":"DPoP replay store unavailable, retry later"}`, res.Body)
 	assert.ErrorIs(t, got, dpop.ErrStoreUnavailable)
 
@@ -511,7 +523,7 @@ func TestDPoPRequestURL(t *testing.T) {
 	h.Set("X-Forwarded-Host", "api.example.com")
 	res := do(t, http.MethodGet, direct.URL+"/r", []string{"DPoP " + bound}, h)
 	assert.Equal(t, 401, res.Status)
-	assert.Contains(t, res.Header.Get("WWW-Authenticate"), "proof htu does not match the request URL")
+	assert.Contains(t, wwwAll(res.Header), "proof htu does not match the request URL")
 	// From a trusted proxy they are.
 	res = do(t, http.MethodGet, trusting.URL+"/r", []string{"DPoP " + bound}, h)
 	assert.Equal(t, 200, res.Status, res.Dump)
@@ -520,7 +532,7 @@ func TestDPoPRequestURL(t *testing.T) {
 	assert.Equal(t, 200, res.Status, res.Dump)
 	res = send(t, dpopRequest(t, proxied.URL+"/r", bound, k))
 	assert.Equal(t, 401, res.Status)
-	assert.True(t, strings.HasPrefix(res.Header.Get("WWW-Authenticate"), `DPoP realm="api", error="invalid_dpop_proof"`))
+	assert.True(t, strings.HasPrefix(wwwAll(res.Header), `DPoP realm="api", error="invalid_dpop_proof"`))
 }
 
 // TestWithDPoPUnknownMode: an unknown mode is a programming error.
@@ -554,7 +566,7 @@ func TestDPoPSharedStoreAcrossInstances(t *testing.T) {
 	assert.Equal(t, 200, do(t, http.MethodGet, a.URL+"/r", []string{"DPoP " + bound}, h).Status)
 	res := do(t, http.MethodGet, b.URL+"/r", []string{"DPoP " + bound}, h)
 	assert.Equal(t, 401, res.Status)
-	assert.Contains(t, res.Header.Get("WWW-Authenticate"), `error_description="proof jti already used"`)
+	assert.Contains(t, wwwAll(res.Header), `error_description="proof jti already used"`)
 
 	a, b = instance(nil), instance(nil)
 	h = header()

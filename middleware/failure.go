@@ -89,8 +89,9 @@ type Failure struct {
 	Scheme string
 	// Challenges, when set, are all the challenges of the answer, in
 	// order, one per scheme the resource accepts (RFC 9110 section 11.6.1),
-	// in one WWW-Authenticate field: for example Bearer and DPoP with its
-	// algs (RFC 9449 section 7.2). The error, error_description, scope and
+	// each in a WWW-Authenticate field of its own (so that Header.Get
+	// returns the first, and parsers of one challenge per field work): for
+	// example Bearer and DPoP with its algs (RFC 9449 section 7.2). The error, error_description, scope and
 	// Params go into the challenge whose scheme is Scheme (the first one
 	// when none is); each challenge carries the realm, its own Params (not
 	// sent in the body) and resource_metadata. Empty means one challenge
@@ -179,9 +180,9 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, f *Failure)
 //   - a 4xx answer carries the challenge
 //     WWW-Authenticate: Bearer realm="..." followed, when Code is set, by
 //     error, error_description and scope, then Params, then
-//     resource_metadata when ResourceMetadata is set; with Challenges, the
-//     field holds every challenge, comma-separated, the error in the one
-//     of Scheme (see [Failure.Challenges]);
+//     resource_metadata when ResourceMetadata is set; with Challenges,
+//     one WWW-Authenticate field per challenge, in order, the error in
+//     the one of Scheme (see [Failure.Challenges]);
 //   - a 503 carries Retry-After instead;
 //   - the body is a JSON object with the same error, error_description,
 //     scope and Params, or {} when Code is empty.
@@ -198,7 +199,10 @@ func WriteError(w http.ResponseWriter, f *Failure) {
 	desc := SafeDescription(f.Description)
 	h := w.Header()
 	if status >= 400 && status < 500 {
-		h.Set("WWW-Authenticate", challenge(f, desc))
+		h.Del("WWW-Authenticate")
+		for _, c := range challenges(f, desc) {
+			h.Add("WWW-Authenticate", c)
+		}
 	}
 	if status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
@@ -222,11 +226,11 @@ func statusFor(code string) int {
 	return http.StatusUnauthorized
 }
 
-// challenge builds the value of WWW-Authenticate: the challenge of
-// f.Scheme (Bearer unless it says otherwise) with the realm and the
-// auth-params, or every challenge of f.Challenges, the error in the one of
-// f.Scheme.
-func challenge(f *Failure, desc string) string {
+// challenges builds the WWW-Authenticate field values, one challenge
+// each: the challenge of f.Scheme (Bearer unless it says otherwise) with
+// the realm and the auth-params, or every challenge of f.Challenges in
+// order, the error in the one of f.Scheme.
+func challenges(f *Failure, desc string) []string {
 	realm := f.Realm
 	if realm == "" {
 		realm = DefaultRealm
@@ -234,7 +238,7 @@ func challenge(f *Failure, desc string) string {
 	var b strings.Builder
 	if len(f.Challenges) == 0 {
 		writeChallenge(&b, f, f.Scheme, realm, desc, true, nil)
-		return b.String()
+		return []string{b.String()}
 	}
 	main := 0
 	for i, c := range f.Challenges {
@@ -243,13 +247,13 @@ func challenge(f *Failure, desc string) string {
 			break
 		}
 	}
+	out := make([]string, len(f.Challenges))
 	for i, c := range f.Challenges {
-		if i > 0 {
-			b.WriteString(", ")
-		}
+		b.Reset()
 		writeChallenge(&b, f, c.Scheme, realm, desc, i == main, c.Params)
+		out[i] = b.String()
 	}
-	return b.String()
+	return out
 }
 
 // writeChallenge writes one challenge: scheme and realm, the error's

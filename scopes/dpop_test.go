@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,21 +57,21 @@ func TestGuardsAnswerInClientScheme(t *testing.T) {
 	res = send("/contacts", true, validatortest.WithScope("write:contacts"))
 	assert.Equal(t, 403, res.StatusCode)
 	assert.Equal(t, `DPoP realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="read:contacts", `+dpopAlgs+`, `+rm,
-		res.Header.Get("WWW-Authenticate"))
+		strings.Join(res.Header.Values("WWW-Authenticate"), ", "))
 	res = send("/contacts", false, validatortest.WithScope("write:contacts"))
 	assert.Equal(t, 403, res.StatusCode)
 	assert.Equal(t, `Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="read:contacts", `+rm,
-		res.Header.Get("WWW-Authenticate"))
+		strings.Join(res.Header.Values("WWW-Authenticate"), ", "))
 
 	old := validatortest.WithClaim("auth_time", time.Now().Add(-time.Hour).Unix())
 	res = send("/transfers", true, old)
 	assert.Equal(t, 401, res.StatusCode)
 	assert.Equal(t, `DPoP realm="api", error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="60", `+
-		dpopAlgs+`, `+rm+`, Bearer realm="api", `+rm, res.Header.Get("WWW-Authenticate"))
+		dpopAlgs+`, `+rm+`, Bearer realm="api", `+rm, strings.Join(res.Header.Values("WWW-Authenticate"), ", "))
 	res = send("/transfers", false, old)
 	assert.Equal(t, 401, res.StatusCode)
 	assert.Equal(t, `Bearer realm="api", error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="60", `+
-		rm+`, DPoP realm="api", `+dpopAlgs+`, `+rm, res.Header.Get("WWW-Authenticate"))
+		rm+`, DPoP realm="api", `+dpopAlgs+`, `+rm, strings.Join(res.Header.Values("WWW-Authenticate"), ", "))
 }
 
 // TestGuardSchemeFromContext: the scheme is recorded with the verified
@@ -101,5 +102,5 @@ func TestGuardSchemeFromContext(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, 403, res.StatusCode)
 	assert.Equal(t, `DPoP realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="read:contacts", `+dpopAlgs,
-		res.Header.Get("WWW-Authenticate"))
+		strings.Join(res.Header.Values("WWW-Authenticate"), ", "))
 }

@@ -111,23 +111,23 @@ func TestDPoPContractDefault(t *testing.T) {
 	a = call(t, req)
 	assert.Equal(t, 401, a.status)
 	assert.Equal(t, `DPoP realm="api", error="invalid_dpop_proof", error_description="proof jti already used", `+contractAlgs+`, Bearer realm="api"`,
-		a.header.Get("WWW-Authenticate"))
+		strings.Join(a.header.Values("WWW-Authenticate"), ", "))
 
 	// A bound token is never taken as Bearer.
 	a = bearerCall(t, srv, "/api/private", bound)
 	assert.Equal(t, 401, a.status)
-	assert.True(t, strings.HasPrefix(a.header.Get("WWW-Authenticate"), `Bearer realm="api", error="invalid_token"`))
+	assert.True(t, strings.HasPrefix(strings.Join(a.header.Values("WWW-Authenticate"), ", "), `Bearer realm="api", error="invalid_token"`))
 
 	// Without credentials, both schemes are offered.
 	a = call(t, must(http.NewRequest(http.MethodGet, srv.URL+"/api/private", nil)))
 	assert.Equal(t, 401, a.status)
-	assert.Equal(t, `Bearer realm="api", DPoP realm="api", `+contractAlgs, a.header.Get("WWW-Authenticate"))
+	assert.Equal(t, `Bearer realm="api", DPoP realm="api", `+contractAlgs, strings.Join(a.header.Values("WWW-Authenticate"), ", "))
 
 	for _, alg := range []string{"ES256", "ES384", "ES512", "PS256", "RS256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
 			kk := dpoptest.GenerateKey(alg)
 			a := dpopCall(t, srv, "/api/private", iss.Mint(kk.Bind()), kk)
-			if alg == "PS256" && strings.Contains(a.header.Get("WWW-Authenticate"), "proof jwk does not fit alg") {
+			if alg == "PS256" && strings.Contains(strings.Join(a.header.Values("WWW-Authenticate"), ", "), "proof jwk does not fit alg") {
 				// Known bug of package dpop at this commit, reported to the
 				// lead: validator.Key.Fits lets an RSA key without alg verify
 				// RS256 only, and a proof's jwk never has alg.
@@ -140,7 +140,7 @@ func TestDPoPContractDefault(t *testing.T) {
 		kk := dpoptest.GenerateKey(alg)
 		a := dpopCall(t, srv, "/api/private", iss.Mint(kk.Bind()), kk)
 		assert.Equal(t, 401, a.status, alg)
-		assert.Contains(t, a.header.Get("WWW-Authenticate"), "proof alg not allowed", alg)
+		assert.Contains(t, strings.Join(a.header.Values("WWW-Authenticate"), ", "), "proof alg not allowed", alg)
 	}
 
 	now := time.Now()
@@ -165,7 +165,7 @@ func TestDPoPContractDefault(t *testing.T) {
 		req.Header.Set("DPoP", k.Proof("GET", u+"/api/private", dpoptest.WithAccessToken(bound)))
 		a := call(t, req)
 		assert.Equal(t, 401, a.status, u)
-		assert.Contains(t, a.header.Get("WWW-Authenticate"), "proof htu does not match the request URL", u)
+		assert.Contains(t, strings.Join(a.header.Values("WWW-Authenticate"), ", "), "proof htu does not match the request URL", u)
 	}
 }
 
@@ -186,17 +186,17 @@ func TestDPoPContractModes(t *testing.T) {
 	a := bearerCall(t, srv, "/api/private", iss.Mint())
 	assert.Equal(t, 401, a.status)
 	assert.Equal(t, `DPoP realm="api", error="invalid_token", error_description="the DPoP scheme is required", `+contractAlgs,
-		a.header.Get("WWW-Authenticate"))
+		strings.Join(a.header.Values("WWW-Authenticate"), ", "))
 	assert.Equal(t, 200, dpopCall(t, srv, "/api/contacts", iss.Mint(k.Bind(), validatortest.WithScope(api.ContactsScope)), k).status)
 	a = dpopCall(t, srv, "/api/contacts", iss.Mint(k.Bind()), k)
 	assert.Equal(t, 403, a.status)
-	assert.True(t, strings.HasPrefix(a.header.Get("WWW-Authenticate"), `DPoP realm="api", error="insufficient_scope"`))
+	assert.True(t, strings.HasPrefix(strings.Join(a.header.Values("WWW-Authenticate"), ", "), `DPoP realm="api", error="insufficient_scope"`))
 
 	srv, iss = dpopAPI(t, &api.Proofs{Mode: "off"})
 	assert.Equal(t, 200, bearerCall(t, srv, "/api/private", iss.Mint()).status)
 	a = dpopCall(t, srv, "/api/private", iss.Mint(k.Bind()), k)
 	assert.Equal(t, 401, a.status)
-	assert.Equal(t, `Bearer realm="api"`, a.header.Get("WWW-Authenticate"))
+	assert.Equal(t, `Bearer realm="api"`, strings.Join(a.header.Values("WWW-Authenticate"), ", "))
 
 	_, err := api.Proofs{Mode: "sometimes"}.Option()
 	assert.Error(t, err)
@@ -211,7 +211,7 @@ func TestDPoPContractNonce(t *testing.T) {
 	bound := iss.Mint(k.Bind())
 	a := dpopCall(t, srv, "/api/private", bound, k)
 	assert.Equal(t, 401, a.status)
-	assert.Contains(t, a.header.Get("WWW-Authenticate"), `DPoP realm="api", error="use_dpop_nonce"`)
+	assert.Contains(t, strings.Join(a.header.Values("WWW-Authenticate"), ", "), `DPoP realm="api", error="use_dpop_nonce"`)
 	require.Len(t, a.header.Values("DPoP-Nonce"), 1)
 	a = dpopCall(t, srv, "/api/private", bound, k, dpoptest.WithNonce(a.header.Get("DPoP-Nonce")))
 	assert.Equal(t, 200, a.status, a.body)
