@@ -27,14 +27,14 @@ import (
 // which finds the session in the request's context.
 
 // dpopKey is a session's DPoP key pair, made on first use, and the last
-// server nonce the API sent (RFC 9449 section 8).
+// server nonce each server sent (RFC 9449 sections 8 and 9), by origin.
 type dpopKey struct {
 	once sync.Once
 	priv *ecdsa.PrivateKey
 	jwk  map[string]string // public, required members only (RFC 7638)
 
-	mu    sync.Mutex
-	nonce string
+	mu     sync.Mutex
+	nonces map[string]string
 }
 
 func (k *dpopKey) init() {
@@ -92,19 +92,22 @@ func (k *dpopKey) proof(method, url, accessToken, nonce string) (string, error) 
 	return input + "." + b64(sig), nil
 }
 
-func (k *dpopKey) serverNonce() string {
+func (k *dpopKey) serverNonce(origin string) string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.nonce
+	return k.nonces[origin]
 }
 
-func (k *dpopKey) setServerNonce(n string) {
+func (k *dpopKey) setServerNonce(origin, n string) {
 	if n == "" {
 		return
 	}
 	k.mu.Lock()
-	k.nonce = n
-	k.mu.Unlock()
+	defer k.mu.Unlock()
+	if k.nonces == nil {
+		k.nonces = map[string]string{}
+	}
+	k.nonces[origin] = n
 }
 
 type sessionCtxKey struct{}
@@ -163,29 +166,38 @@ func (t *dpopTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(req)
 	}
 	target := req.URL.Scheme + "://" + req.URL.Host + req.URL.EscapedPath()
-	if target == t.tokenURL {
-		// No ath: there is no access token yet.
-		return t.send(req, &s.dpop, target, "")
-	}
-	token, ok := strings.CutPrefix(req.Header.Get("Authorization"), "DPoP ")
-	if !ok {
-		return t.base.RoundTrip(req)
+	var token string // no ath at the token endpoint: there is no access token yet
+	if target != t.tokenURL {
+		var ok bool
+		if token, ok = strings.CutPrefix(req.Header.Get("Authorization"), "DPoP "); !ok {
+			return t.base.RoundTrip(req)
+		}
 	}
 	resp, err := t.send(req, &s.dpop, target, token)
-	if err != nil || !needsNonce(resp) || req.Body != nil {
+	if err != nil || !needsNonce(resp) {
 		return resp, err
 	}
-	// The API wants a server nonce (RFC 9449 section 9): it sent one;
-	// try once more with it.
+	// The server wants a nonce of its own (RFC 9449 sections 8 and 9) and
+	// sent one: try once more with it, the body read again.
+	if req.Body != nil && req.GetBody == nil {
+		return resp, nil
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	return t.send(req, &s.dpop, target, token)
+	again := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if again.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	return t.send(again, &s.dpop, target, token)
 }
 
 // send sends a copy of req with a fresh proof, and keeps the nonce the
-// answer carries for the next proof.
+// answer carries for the next proof to that server.
 func (t *dpopTransport) send(req *http.Request, k *dpopKey, target, token string) (*http.Response, error) {
-	p, err := k.proof(req.Method, target, token, k.serverNonce())
+	origin := req.URL.Scheme + "://" + req.URL.Host
+	p, err := k.proof(req.Method, target, token, k.serverNonce(origin))
 	if err != nil {
 		return nil, err
 	}
@@ -193,14 +205,24 @@ func (t *dpopTransport) send(req *http.Request, k *dpopKey, target, token string
 	r2.Header.Set("DPoP", p)
 	resp, err := t.base.RoundTrip(r2)
 	if err == nil {
-		k.setServerNonce(resp.Header.Get("DPoP-Nonce"))
+		k.setServerNonce(origin, resp.Header.Get("DPoP-Nonce"))
 	}
 	return resp, err
 }
 
 // needsNonce reports whether resp is a use_dpop_nonce refusal with a
-// nonce to use.
+// nonce to use: 401 with the DPoP challenge from a resource server, 400
+// with the error in the JSON body from the token endpoint (the body is
+// not read: the DPoP-Nonce header and the status say enough).
 func needsNonce(resp *http.Response) bool {
-	return resp.StatusCode == http.StatusUnauthorized && resp.Header.Get("DPoP-Nonce") != "" &&
-		strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="use_dpop_nonce"`)
+	if resp.Header.Get("DPoP-Nonce") == "" {
+		return false
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="use_dpop_nonce"`)
+	case http.StatusBadRequest:
+		return true
+	}
+	return false
 }
