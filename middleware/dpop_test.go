@@ -71,10 +71,11 @@ func verifier(t testing.TB, cfg dpop.Config) *dpop.Verifier {
 	return v
 }
 
-// dpopServers starts one server per mode, each with its own verifier.
-func dpopServers(t testing.TB, opts ...middleware.Option) map[middleware.DPoPMode]*httptest.Server {
+// dpopServers starts one server per mode, each with its own verifier, all
+// with v (each test calls fixture once: its issuer and validator go
+// together).
+func dpopServers(t testing.TB, v middleware.TokenValidator, opts ...middleware.Option) map[middleware.DPoPMode]*httptest.Server {
 	t.Helper()
-	_, v := fixture(t)
 	out := map[middleware.DPoPMode]*httptest.Server{}
 	for _, m := range []middleware.DPoPMode{middleware.DPoPOff, middleware.DPoPAllowed, middleware.DPoPRequired} {
 		out[m] = serve(t, v, dpopWhoami, append([]middleware.Option{middleware.WithDPoP(nil, m)}, opts...)...)
@@ -114,7 +115,7 @@ func TestDPoPBoundTokenNeverBearer(t *testing.T) {
 	iss, v := fixture(t)
 	k := clientKey()
 	bound := iss.Mint(k.Bind())
-	servers := dpopServers(t)
+	servers := dpopServers(t, v)
 	plain := serve(t, v, dpopWhoami)
 	query := serve(t, v, dpopWhoami, middleware.WithQueryToken(""), middleware.WithDPoP(nil, middleware.DPoPAllowed))
 
@@ -145,8 +146,8 @@ func TestDPoPBoundTokenNeverBearer(t *testing.T) {
 // allowed mode, without a thumbprint.
 func TestDPoPAccepted(t *testing.T) {
 	t.Parallel()
-	iss, _ := fixture(t)
-	servers := dpopServers(t)
+	iss, v := fixture(t)
+	servers := dpopServers(t, v)
 	for _, alg := range []string{"ES256", "EdDSA", "RS256"} {
 		k := dpoptest.GenerateKey(alg)
 		bound := iss.Mint(k.Bind())
@@ -170,9 +171,9 @@ func TestDPoPAccepted(t *testing.T) {
 // credentials, and a DPoP header beside a plain Bearer token is ignored.
 func TestDPoPOffIgnoresScheme(t *testing.T) {
 	t.Parallel()
-	iss, _ := fixture(t)
+	iss, v := fixture(t)
 	k := clientKey()
-	srv := dpopServers(t)[middleware.DPoPOff]
+	srv := dpopServers(t, v)[middleware.DPoPOff]
 	res := send(t, dpopRequest(t, srv.URL, iss.Mint(k.Bind()), k))
 	assert.Equal(t, 401, res.Status)
 	assert.Equal(t, `Bearer realm="api"`, wwwAll(res.Header))
@@ -187,10 +188,10 @@ func TestDPoPOffIgnoresScheme(t *testing.T) {
 // otherwise valid proof.
 func TestDPoPUnboundTokenWithDPoPScheme(t *testing.T) {
 	t.Parallel()
-	iss, _ := fixture(t)
+	iss, v := fixture(t)
 	k := clientKey()
 	plain := iss.Mint()
-	servers := dpopServers(t)
+	servers := dpopServers(t, v)
 	for m, www := range map[middleware.DPoPMode]string{
 		middleware.DPoPAllowed:  `DPoP realm="api", error="invalid_token", error_description="token is not DPoP-bound", ` + algs + `, Bearer realm="api"`,
 		middleware.DPoPRequired: `DPoP realm="api", error="invalid_token", error_description="token is not DPoP-bound", ` + algs,
@@ -208,8 +209,8 @@ func TestDPoPUnboundTokenWithDPoPScheme(t *testing.T) {
 // only.
 func TestDPoPRequiredRefusesBearer(t *testing.T) {
 	t.Parallel()
-	iss, _ := fixture(t)
-	srv := dpopServers(t)[middleware.DPoPRequired]
+	iss, v := fixture(t)
+	srv := dpopServers(t, v)[middleware.DPoPRequired]
 	plain := iss.Mint()
 	res := do(t, http.MethodGet, srv.URL, []string{"Bearer " + plain}, nil)
 	assert.Equal(t, 401, res.Status)
@@ -225,8 +226,9 @@ func TestDPoPRequiredRefusesBearer(t *testing.T) {
 // resource_metadata.
 func TestDPoPChallenges(t *testing.T) {
 	t.Parallel()
+	_, v := fixture(t)
 	const meta = "https://api.example.com/.well-known/oauth-protected-resource"
-	servers := dpopServers(t, middleware.WithResourceMetadata(meta), middleware.WithRealm("contacts"))
+	servers := dpopServers(t, v, middleware.WithResourceMetadata(meta), middleware.WithRealm("contacts"))
 	rm := `resource_metadata="` + meta + `"`
 	for m, www := range map[middleware.DPoPMode]string{
 		middleware.DPoPOff:      `Bearer realm="contacts", ` + rm,
@@ -249,7 +251,6 @@ func TestDPoPChallenges(t *testing.T) {
 		}
 	}
 	// A verifier's own algorithms are announced.
-	_, v := fixture(t)
 	srv := serve(t, v, dpopWhoami, middleware.WithDPoP(verifier(t, dpop.Config{Algorithms: []string{"EdDSA", "ES256"}}), middleware.DPoPRequired))
 	res := do(t, http.MethodGet, srv.URL, nil, nil)
 	assert.Equal(t, `DPoP realm="api", algs="EdDSA ES256"`, wwwAll(res.Header))
@@ -260,11 +261,11 @@ func TestDPoPChallenges(t *testing.T) {
 // scheme's challenge; a 400 carries the client's scheme only.
 func TestDPoPErrorsInClientScheme(t *testing.T) {
 	t.Parallel()
-	iss, _ := fixture(t)
+	iss, v := fixture(t)
 	k := clientKey()
 	expiredBound := iss.Mint(k.Bind(), validatortest.WithExpiry(time.Now().Add(-time.Hour)))
 	expired := iss.Mint(validatortest.WithExpiry(time.Now().Add(-time.Hour)))
-	allowed := dpopServers(t)[middleware.DPoPAllowed]
+	allowed := dpopServers(t, v)[middleware.DPoPAllowed]
 
 	res := send(t, dpopRequest(t, allowed.URL, expiredBound, k))
 	assert.Equal(t, 401, res.Status)
@@ -293,10 +294,10 @@ func TestDPoPErrorsInClientScheme(t *testing.T) {
 // are 400 invalid_request.
 func TestDPoPInvalidRequests(t *testing.T) {
 	t.Parallel()
-	iss, _ := fixture(t)
+	iss, v := fixture(t)
 	k := clientKey()
 	bound, plain := iss.Mint(k.Bind()), iss.Mint()
-	servers := dpopServers(t)
+	servers := dpopServers(t, v)
 	for _, m := range []middleware.DPoPMode{middleware.DPoPAllowed, middleware.DPoPRequired} {
 		url := servers[m].URL + "/r"
 		proof := k.Proof("GET", url, dpoptest.WithAccessToken(bound))
@@ -379,10 +380,10 @@ func TestDPoPProofRefused(t *testing.T) {
 // sent again, to the same server, it is 401 invalid_dpop_proof.
 func TestDPoPReplayRefused(t *testing.T) {
 	t.Parallel()
-	iss, _ := fixture(t)
+	iss, v := fixture(t)
 	k := clientKey()
 	bound := iss.Mint(k.Bind())
-	srv := dpopServers(t)[middleware.DPoPRequired]
+	srv := dpopServers(t, v)[middleware.DPoPRequired]
 	req := dpopRequest(t, srv.URL+"/api/private", bound, k)
 	assert.Equal(t, subject, seenBy(t, send(t, req)).Sub)
 	res := send(t, req)
@@ -508,7 +509,7 @@ func TestDPoPRequestURL(t *testing.T) {
 	iss, v := fixture(t)
 	k := clientKey()
 	bound := iss.Mint(k.Bind())
-	direct := dpopServers(t)[middleware.DPoPAllowed]
+	direct := dpopServers(t, v)[middleware.DPoPAllowed]
 	proxied := serve(t, v, dpopWhoami, middleware.WithDPoP(
 		verifier(t, dpop.Config{PublicBaseURL: "https://api.example.com/v1"}), middleware.DPoPAllowed))
 	trusting := serve(t, v, dpopWhoami, middleware.WithDPoP(
