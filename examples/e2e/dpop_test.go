@@ -118,3 +118,25 @@ func TestRealBrowserDPoP(t *testing.T) {
 	}
 	checkDPoPSession(t, st, last.get(), result)
 }
+
+// TestBearerOnlyWebApp: with BearerOnly, the web app sends no proofs and
+// gets bearer tokens, which the API (DPoP allowed) takes as Bearer.
+func TestBearerOnlyWebApp(t *testing.T) {
+	var last lastToken
+	st := startStack(t, stack.Options{OnToken: last.record, BearerOnly: true})
+	b := browser.New()
+	mustSignIn(t, st, b, stack.Alice)
+	status, body := call(t, st, b, "claims")
+	if status != "200" {
+		t.Fatalf("/api/claims: %s %s", status, body)
+	}
+	if _, ok := decodeJSON(t, body)["cnf_jkt"]; ok {
+		t.Errorf("cnf_jkt in a bearer session's claims: %s", body)
+	}
+	if tok := last.get(); tok == nil || tok.Type() != "Bearer" {
+		t.Fatalf("token response %v: want token_type Bearer", tok)
+	}
+	if s, _, _ := apiGet(t, st, "/api/private", last.get().AccessToken); s != 200 {
+		t.Errorf("the bearer token as Bearer: %d", s)
+	}
+}

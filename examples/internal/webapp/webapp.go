@@ -59,6 +59,10 @@ type Config struct {
 	// "refresh (expired)". The demo uses it to print the flow. It must not
 	// keep the token.
 	OnToken func(reason string, t *oauth2.Token)
+	// BearerOnly sends no DPoP proofs, so that the tokens stay bearer
+	// tokens, for services that do not take DPoP yet. By default each
+	// session has a DPoP key (dpop.go).
+	BearerOnly bool
 }
 
 // App is the web application; it is an http.Handler.
@@ -99,7 +103,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Say how to authenticate instead of letting x/oauth2 probe: one
 	// request per exchange, and both Auth0 and devauth accept Basic.
 	ep.AuthStyle = oauth2.AuthStyleInHeader
-	cfg.HTTPClient = dpopClient(cfg.HTTPClient, ep.TokenURL)
+	if !cfg.BearerOnly {
+		cfg.HTTPClient = dpopClient(cfg.HTTPClient, ep.TokenURL)
+	}
 	a := &App{
 		cfg: cfg,
 		oauth: oauth2.Config{
