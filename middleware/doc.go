@@ -52,7 +52,9 @@
 //	step-up needed (RFC 9470)        401     Bearer realm="api", error="insufficient_user_authentication", error_description="...", acr_values="...", max_age="..."
 //	guard without validated claims   401     Bearer realm="api"
 //
-// With [WithDPoP] (mode DPoPAllowed), the answers differ as follows:
+// With [WithDPoP] (mode DPoPAllowed), the answers differ as follows (each
+// challenge is a WWW-Authenticate field of its own; the table joins them
+// with ", "):
 //
 //	situation                        status  WWW-Authenticate
 //	no credentials                   401     Bearer realm="api", DPoP realm="api", algs="ES256 ..."
