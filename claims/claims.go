@@ -55,7 +55,21 @@ type Claims struct {
 	OrgName         string   // org_name
 	GrantType       string   // gty: Auth0's grant type hint, e.g. "client-credentials"
 
+	// Confirmation is the cnf claim (RFC 7800): the key the token is
+	// bound to. Its JKT is set for DPoP-bound tokens (RFC 9449).
+	Confirmation Confirmation
+
 	custom map[string]jsontext.Value
+}
+
+// Confirmation is the cnf claim of a sender-constrained token (RFC 7800
+// section 3.1).
+type Confirmation struct {
+	// JKT is cnf.jkt, the base64url SHA-256 thumbprint (RFC 7638) of the
+	// public key a DPoP-bound token is bound to (RFC 9449 section 6.1);
+	// empty when the token is not DPoP-bound. A token that has it must
+	// only be accepted with a DPoP proof signed by that key.
+	JKT string
 }
 
 // Client returns the client the token was issued to: client_id when

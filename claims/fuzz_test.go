@@ -26,11 +26,12 @@ var parseReasons = []string{
 	"a numeric date is not a JSON number",
 	"a numeric date is out of range",
 	"aud is neither a string nor an array of strings",
+	"cnf is not a JSON object, or its jkt is not a non-empty string",
 }
 
 var registeredNames = []string{
 	"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-	"azp", "client_id", "scope", "permissions", "org_id", "org_name", "gty",
+	"azp", "client_id", "scope", "permissions", "org_id", "org_name", "gty", "cnf",
 }
 
 // FuzzParseClaims checks that Parse never panics, that every refusal is
@@ -54,6 +55,9 @@ func FuzzParseClaims(f *testing.F) {
 		`[[[[[[[[[[]]]]]]]]]]`,
 		`null`,
 		`{"a":1} {"b":2}`,
+		`{"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I","x5t#S256":"x"}}`,
+		`{"cnf":{"jkt":""}}`,
+		`{"cnf":{"JKT":"k"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -132,6 +136,28 @@ func checkAgainst(t *testing.T, c *claims.Claims, m map[string]json.RawMessage) 
 	str("org_id", c.OrgID)
 	str("org_name", c.OrgName)
 	str("gty", c.GrantType)
+
+	if raw, ok := m["cnf"]; ok {
+		var cnf map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &cnf); err != nil || cnf == nil {
+			t.Fatalf("cnf accepted as %s", raw)
+		}
+		if jraw, ok := cnf["jkt"]; ok {
+			var jkt string
+			if err := json.Unmarshal(jraw, &jkt); err != nil || jkt == "" || jkt != c.Confirmation.JKT {
+				t.Fatalf("cnf.jkt: Parse read %q, encoding/json %s", c.Confirmation.JKT, jraw)
+			}
+		} else if c.Confirmation.JKT != "" {
+			t.Fatalf("cnf.jkt %q without the member", c.Confirmation.JKT)
+		}
+		for name := range cnf {
+			if name != "jkt" && strings.EqualFold(name, "jkt") {
+				t.Fatalf("case variant %q of jkt accepted", name)
+			}
+		}
+	} else if c.Confirmation.JKT != "" {
+		t.Fatal("cnf.jkt without the claim")
+	}
 
 	if raw, ok := m["aud"]; ok {
 		var one string
@@ -244,6 +270,9 @@ func reencode(t *testing.T, c *claims.Claims) []byte {
 	if c.Permissions != nil {
 		m["permissions"] = c.Permissions
 	}
+	if c.Confirmation.JKT != "" {
+		m["cnf"] = map[string]string{"jkt": c.Confirmation.JKT}
+	}
 	for name, d := range map[string]time.Time{"exp": c.ExpiresAt, "nbf": c.NotBefore, "iat": c.IssuedAt} {
 		if !d.IsZero() {
 			m[name] = json.Number(secondsText(d))
@@ -272,6 +301,7 @@ func sameClaims(t *testing.T, a, b *claims.Claims) {
 	case a.Issuer != b.Issuer, a.Subject != b.Subject, a.ID != b.ID,
 		a.AuthorizedParty != b.AuthorizedParty, a.ClientID != b.ClientID,
 		a.OrgID != b.OrgID, a.OrgName != b.OrgName, a.GrantType != b.GrantType,
+		a.Confirmation != b.Confirmation,
 		!slices.Equal(a.Audience, b.Audience), !slices.Equal(a.Scopes, b.Scopes),
 		!slices.Equal(a.Permissions, b.Permissions),
 		!slices.Equal(a.CustomNames(), b.CustomNames()):

@@ -19,7 +19,7 @@ import (
 // would read "EXP" as "exp".
 var registered = [...]string{
 	"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-	"azp", "client_id", "scope", "permissions", "org_id", "org_name", "gty",
+	"azp", "client_id", "scope", "permissions", "org_id", "org_name", "gty", "cnf",
 }
 
 var (
@@ -32,6 +32,7 @@ var (
 	errDateType     = &parseError{"a numeric date is not a JSON number"}
 	errDateRange    = &parseError{"a numeric date is out of range"}
 	errAudienceType = &parseError{"aud is neither a string nor an array of strings"}
+	errCnf          = &parseError{"cnf is not a JSON object, or its jkt is not a non-empty string"}
 )
 
 // parseError is a fixed, input-free reason that unwraps to ErrInvalid.
@@ -145,6 +146,8 @@ func (p *parser) member(c *Claims, raw jsontext.Value, end int64) error {
 		c.OrgName, err = p.readString()
 	case "gty":
 		c.GrantType, err = p.readString()
+	case "cnf":
+		c.Confirmation, err = p.readConfirmation()
 	default:
 		return p.addCustom(c, raw, end)
 	}
@@ -223,6 +226,58 @@ func (p *parser) readStrings(single bool) ([]string, error) {
 		return nil, err
 	}
 	return nil, errWrongType
+}
+
+// readConfirmation reads cnf (RFC 7800 section 3.1): a JSON object whose
+// jkt, if present, is a non-empty string, so that a bound token never
+// passes for an unbound one. Other confirmation methods (x5t#S256, jwk,
+// ...) are skipped; a case variant of jkt is refused.
+func (p *parser) readConfirmation() (Confirmation, error) {
+	var cnf Confirmation
+	dec := p.dec
+	if dec.PeekKind() != '{' {
+		if _, err := dec.ReadValue(); err != nil {
+			return cnf, err
+		}
+		return cnf, errCnf
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return cnf, err
+	}
+	for dec.PeekKind() != '}' {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return cnf, err
+		}
+		end := dec.InputOffset()
+		if string(strictjson.Plain(raw)) == "jkt" {
+			if dec.PeekKind() != '"' {
+				if _, err := dec.ReadValue(); err != nil {
+					return cnf, err
+				}
+				return cnf, errCnf
+			}
+			if cnf.JKT, err = p.readString(); err != nil {
+				return cnf, err
+			}
+			if cnf.JKT == "" {
+				return cnf, errCnf
+			}
+			continue
+		}
+		name, err := p.string(raw, end)
+		if err != nil {
+			return cnf, err
+		}
+		if strings.EqualFold(name, "jkt") {
+			return cnf, errCaseVariant
+		}
+		if _, err := dec.ReadValue(); err != nil {
+			return cnf, err
+		}
+	}
+	_, err := dec.ReadToken()
+	return cnf, err
 }
 
 // maxNumericDate is 9999-12-31T23:59:59Z: later values are refused rather

@@ -91,6 +91,22 @@ func TestParseAccepts(t *testing.T) {
 		{"same name in nested objects is no duplicate", `{"a":{"x":1},"b":{"x":2}}`, func(t *testing.T, c *claims.Claims) {
 			assert.Equal(t, []string{"a", "b"}, c.CustomNames())
 		}},
+		{"cnf.jkt (RFC 9449 section 6.1)", `{"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`, func(t *testing.T, c *claims.Claims) {
+			assert.Equal(t, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", c.Confirmation.JKT)
+			assert.Empty(t, c.CustomNames(), "cnf is registered, not custom")
+		}},
+		{"cnf with another confirmation method beside jkt", `{"cnf":{"x5t#S256":"abc","jkt":"k","jwk":{"kty":"EC"}}}`, func(t *testing.T, c *claims.Claims) {
+			assert.Equal(t, "k", c.Confirmation.JKT)
+		}},
+		{"cnf without jkt", `{"cnf":{"x5t#S256":"abc"}}`, func(t *testing.T, c *claims.Claims) {
+			assert.Empty(t, c.Confirmation.JKT)
+		}},
+		{"escaped jkt value", `{"cnf":{"jkt":"a\u002db"}}`, func(t *testing.T, c *claims.Claims) {
+			assert.Equal(t, "a-b", c.Confirmation.JKT)
+		}},
+		{"no cnf", `{}`, func(t *testing.T, c *claims.Claims) {
+			assert.Empty(t, c.Confirmation.JKT)
+		}},
 		{"custom claim whose name contains a registered one", `{"https://example.com/exp":"x","expires":1}`, func(t *testing.T, c *claims.Claims) {
 			assert.Equal(t, []string{"expires", "https://example.com/exp"}, c.CustomNames())
 			assert.True(t, c.ExpiresAt.IsZero())
@@ -118,6 +134,7 @@ func TestParseRefuses(t *testing.T) {
 		dateType    = "a numeric date is not a JSON number"
 		dateRange   = "a numeric date is out of range"
 		audType     = "aud is neither a string nor an array of strings"
+		cnfType     = "cnf is not a JSON object, or its jkt is not a non-empty string"
 	)
 	tests := []struct {
 		name    string
@@ -195,6 +212,23 @@ func TestParseRefuses(t *testing.T) {
 		{"aud with a null", `{"aud":["a",null]}`, audType},
 		{"aud with a number", `{"aud":["a",1]}`, audType},
 		{"aud nested array", `{"aud":[["a"]]}`, audType},
+
+		// cnf: an object whose jkt is a non-empty string, so that a bound
+		// token never passes for an unbound one.
+		{"cnf string", `{"cnf":"k"}`, cnfType},
+		{"cnf null", `{"cnf":null}`, cnfType},
+		{"cnf array", `{"cnf":[{"jkt":"k"}]}`, cnfType},
+		{"jkt empty", `{"cnf":{"jkt":""}}`, cnfType},
+		{"jkt null", `{"cnf":{"jkt":null}}`, cnfType},
+		{"jkt number", `{"cnf":{"jkt":1}}`, cnfType},
+		{"jkt object", `{"cnf":{"jkt":{"k":1}}}`, cnfType},
+		{"duplicate jkt", `{"cnf":{"jkt":"a","jkt":"b"}}`, duplicate},
+		{"duplicate cnf", `{"cnf":{"jkt":"a"},"cnf":{}}`, duplicate},
+		{"JKT", `{"cnf":{"JKT":"k"}}`, caseVariant},
+		{"Jkt beside jkt", `{"cnf":{"jkt":"a","Jkt":"b"}}`, caseVariant},
+		{"escaped jkt name", `{"cnf":{"\u006akt":"k"}}`, caseVariant},
+		{"CNF", `{"CNF":{"jkt":"k"}}`, caseVariant},
+		{"cnf invalid UTF-8", "{\"cnf\":{\"x\":\"\xff\"}}", badUTF8},
 
 		// NumericDate: a JSON number from 0 to 9999-12-31T23:59:59Z.
 		{"exp as a string", `{"exp":"1764184245"}`, dateType},

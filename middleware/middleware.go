@@ -178,6 +178,10 @@ func WithOnReject(hook func(r *http.Request, f *Failure)) Option {
 // built on go-jwt-middleware v2, which also finds the claims under
 // jwtmiddleware.ContextKey{}.
 //
+// With [WithDPoP], requests with the DPoP scheme are accepted too; a
+// DPoP-bound token sent with the Bearer scheme is refused whatever the
+// options.
+//
 // Requests without bearer credentials get a 401 with a bare challenge,
 // malformed credentials a 400 invalid_request, a token v rejects a 401
 // invalid_token, and a v that cannot load its keys a 503: see [WriteError].
@@ -245,7 +249,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.s.reject(w, r, requestFailure(queryErr))
 		return
 	}
-	if h.queryParam == "" && hasBearerScheme(r.Header["Authorization"]) {
+	if h.queryParam == "" && hasTokenScheme(r.Header["Authorization"], h.s.dpop != nil) {
 		// The query method is off, yet a token in both places is still
 		// two methods (RFC 6750 section 2).
 		if r2, stripped, _ := takeQueryToken(r, "access_token"); stripped {
@@ -300,10 +304,11 @@ func plainPath(p, rawPath string) bool {
 	return c == p || (c+"/" == p && c != "/")
 }
 
-// extract is the jwtmiddleware.TokenExtractor: "" means no bearer
-// credentials, an error is a malformed request.
+// extract is the jwtmiddleware.TokenExtractor: "" means no credentials,
+// an error is a malformed request (or, with DPoP required, a Bearer one).
 func (h *handler) extract(r *http.Request) (string, error) {
-	token, err := bearerFromHeader(r.Header["Authorization"])
+	d := h.s.dpop
+	scheme, token, err := tokenFromHeader(r.Header["Authorization"], d != nil)
 	if err != nil {
 		return "", err
 	}
@@ -315,7 +320,17 @@ func (h *handler) extract(r *http.Request) (string, error) {
 			if !isB64token(q) {
 				return "", errTokenSyntax
 			}
-			token = q
+			scheme, token = schemeBearer, q
+		}
+	}
+	if d != nil && scheme == schemeBearer {
+		if len(r.Header["Dpop"]) > 0 {
+			// A proof with a Bearer token: the client meant DPoP, and a
+			// bound token must not pass as a bearer one (RFC 9449 7.2).
+			return "", errProofWithBearer
+		}
+		if d.required {
+			return "", ErrDPoPRequired
 		}
 	}
 	return token, nil
@@ -342,6 +357,11 @@ func (p *promote) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx = context.WithValue(ctx, settingsKey{}, p.settings)
 	}
 	if c, ok := parent.Value(jwtmiddleware.ContextKey{}).(*claims.Claims); ok && c != nil {
+		var f *Failure
+		if ctx, f = bind(ctx, w, r, p.settings.dpop, c); f != nil {
+			p.settings.reject(w, r, f)
+			return
+		}
 		ctx = claims.NewContext(ctx, c)
 	}
 	if ctx != parent {

@@ -10,6 +10,14 @@
 // AUTH0_DOMAIN (such as "tenant.us.auth0.com", giving the issuer
 // "https://tenant.us.auth0.com/") and AUTH0_AUDIENCE.
 //
+// Every protected route takes DPoP-bound tokens (RFC 9449) beside Bearer
+// ones: -dpop=off|allowed|required (default allowed) selects the mode,
+// -dpop-nonce requires server nonces, and -redis=host:port keeps the
+// replay store in Redis, shared by every replica (default: in memory).
+// Proofs may use ES256, ES384, ES512, PS256, RS256 or EdDSA, be at most
+// 300 s old (30 s ahead), and must name the URL of the request as the API
+// sees it (plain http on loopback).
+//
 // The API starts even when the issuer is down: protected routes answer 503
 // with Retry-After until the keys load, which happens in the background as
 // soon as the issuer answers. GET /healthz answers 200 while the process
@@ -65,8 +73,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("listening on http://%s (issuer %s, audience %s, keys %s)", l.Addr(), cfg.Issuer, cfg.Audience, cfg.keysFrom())
-	log.Fatal(api.NewServer(api.NewHandler(v, cfg.Settings)).Serve(l))
+	dpopOpt, closeStore, err := cfg.dpopOption()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeStore()
+	log.Printf("listening on http://%s (issuer %s, audience %s, keys %s, DPoP %s)", l.Addr(), cfg.Issuer, cfg.Audience, cfg.keysFrom(), cfg.dpopSummary())
+	log.Fatal(api.NewServer(api.NewHandler(v, cfg.Settings, dpopOpt)).Serve(l))
 }
 
 // config is what the command line and the environment say.
@@ -74,6 +87,8 @@ type config struct {
 	api.Settings
 	addr     string
 	warnings []string // printed at start-up
+	proofs   api.Proofs
+	redis    string // -redis host:port, "" for the in-memory replay store
 }
 
 // parseConfig reads the flags in args, falling back to AUTH0_DOMAIN and
@@ -87,9 +102,16 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Audience, "audience", "", "API identifier, such as https://contacts.example.com (default $AUTH0_AUDIENCE)")
 	fs.StringVar(&c.JWKSURL, "jwks-url", "", "`URL` of the issuer's signing keys (default: Auth0's {issuer}.well-known/jwks.json)")
 	fs.BoolVar(&c.Discovery, "discovery", false, "find the signing keys by OpenID discovery (jwks_uri of {issuer}/.well-known/openid-configuration)")
+	fs.StringVar(&c.proofs.Mode, "dpop", "allowed", "DPoP-bound tokens (RFC 9449): `off`, allowed (beside Bearer) or required")
+	fs.BoolVar(&c.proofs.Nonce, "dpop-nonce", false, "require server nonces in DPoP proofs (RFC 9449 section 9)")
+	fs.StringVar(&c.redis, "redis", "", "keep the DPoP replay store in Redis at `host:port` (default: in memory, one process)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
+	if _, err := api.ParseDPoPMode(c.proofs.Mode); err != nil {
+		return config{}, fmt.Errorf("-dpop: %w", err)
+	}
+	c.DPoP.Mode = api.DPoPMode(c.proofs.Mode) // the metadata says what the flags say
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}

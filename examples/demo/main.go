@@ -275,6 +275,7 @@ func (w *walk) run(ctx context.Context) {
 
 	w.step("Call the API directly without a token")
 	w.noToken(ctx)
+	w.dpopWalk(ctx)
 
 	w.step("Call the gRPC service with the same access token")
 	w.callGRPC(ctx, codes.OK)

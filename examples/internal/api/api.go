@@ -56,7 +56,9 @@ var MFAStepUp = scopes.StepUp{
 // (MetadataWarning says so at start-up).
 func NewHandler(v *validator.Validator, s Settings, opts ...middleware.Option) http.Handler {
 	mux := http.NewServeMux()
-	var own []middleware.Option
+	// The DPoP option of s comes first, so that opts (the api command's
+	// -dpop, -dpop-nonce and -redis: Proofs.Option) can override it.
+	own := []middleware.Option{s.DPoP.option()}
 	if meta, err := resource.NewHandler(s.Metadata()); err == nil {
 		mux.Handle(meta.Path(), meta)
 		own = append(own, middleware.WithResourceMetadataFunc(metadataURL(meta.Path())))
@@ -140,15 +142,16 @@ func contacts(w http.ResponseWriter, r *http.Request) {
 
 // ClaimsView is the body of GET /api/claims.
 type ClaimsView struct {
-	Subject     string                     `json:"sub"`         // the user
-	Issuer      string                     `json:"iss"`         // the authorization server
-	Audience    []string                   `json:"aud"`         // the token's audiences
-	Client      string                     `json:"azp"`         // the application
-	Scopes      []string                   `json:"scopes"`      // granted scopes
-	Permissions []string                   `json:"permissions"` // Auth0 RBAC permissions
-	OrgID       string                     `json:"org_id"`      // Auth0 organization, "" when none
-	ExpiresAt   int64                      `json:"exp"`         // expiry, Unix seconds
-	Custom      map[string]json.RawMessage `json:"custom"`      // custom claims, such as namespaced ones
+	Subject     string                     `json:"sub"`               // the user
+	Issuer      string                     `json:"iss"`               // the authorization server
+	Audience    []string                   `json:"aud"`               // the token's audiences
+	Client      string                     `json:"azp"`               // the application
+	Scopes      []string                   `json:"scopes"`            // granted scopes
+	Permissions []string                   `json:"permissions"`       // Auth0 RBAC permissions
+	OrgID       string                     `json:"org_id"`            // Auth0 organization, "" when none
+	ExpiresAt   int64                      `json:"exp"`               // expiry, Unix seconds
+	Thumbprint  string                     `json:"cnf_jkt,omitempty"` // DPoP key thumbprint (cnf.jkt); absent for Bearer tokens
+	Custom      map[string]json.RawMessage `json:"custom"`            // custom claims, such as namespaced ones
 }
 
 // NewClaimsView builds the JSON view of validated claims.
@@ -157,6 +160,9 @@ func NewClaimsView(c *claims.Claims) ClaimsView {
 		Subject: c.Subject, Issuer: c.Issuer, Audience: c.Audience, Client: c.Client(),
 		Scopes: c.Scopes, Permissions: c.Permissions, OrgID: c.OrgID,
 		ExpiresAt: c.ExpiresAt.Unix(), Custom: map[string]json.RawMessage{},
+		// The middleware refuses a bound token sent as Bearer, so cnf.jkt
+		// here is the key of the DPoP proof it verified.
+		Thumbprint: c.Confirmation.JKT,
 	}
 	if v.Scopes == nil {
 		v.Scopes = []string{}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/apiguard/apiguard/dpop"
 )
 
 // Banner is printed by the programs that start a Server.
@@ -32,6 +34,7 @@ type Server struct {
 	opaque   map[string]*opaqueToken    // audience-less access tokens
 	consents map[string]map[string]bool // user|client|audience -> consented scopes
 	joined   map[string]map[string]bool // user -> organizations joined by invitation
+	proofs   *dpop.Verifier             // DPoP proofs of token requests (dpop.go)
 }
 
 // grant is what a login authorized; codes and refresh token families carry
@@ -58,6 +61,7 @@ type authCode struct {
 	expires     time.Time
 	used        bool
 	family      *family // refresh tokens issued from this code, revoked on reuse
+	dpopJKT     string  // dpop_jkt: the token request's proof must be of this key
 }
 
 // family is a chain of rotated refresh tokens.
@@ -65,6 +69,7 @@ type family struct {
 	grant   *grant
 	expires time.Time
 	revoked bool
+	jkt     string // DPoP key the family is bound to, "" for none
 }
 
 // refreshEntry is one refresh token of a family.
@@ -99,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		opaque:   map[string]*opaqueToken{},
 		consents: map[string]map[string]bool{},
 		joined:   map[string]map[string]bool{},
+		proofs:   newProofVerifier(),
 	}
 	s.mux.HandleFunc("GET /authorize", s.authorize)
 	s.mux.HandleFunc("POST /u/login", s.login)

@@ -43,12 +43,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, oerr)
 		return
 	}
+	jkt, oerr := s.tokenProof(r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
 	var resp *tokenResponse
 	switch gt := form.Get("grant_type"); gt {
 	case "authorization_code":
-		resp, oerr = s.codeGrant(client, form)
+		resp, oerr = s.codeGrant(client, form, jkt)
 	case "refresh_token":
-		resp, oerr = s.refreshGrant(client, form)
+		resp, oerr = s.refreshGrant(client, form, jkt)
 	case "":
 		oerr = errorf(http.StatusBadRequest, "invalid_request", "Missing required parameter: grant_type")
 	case "client_credentials", "password", "http://auth0.com/oauth/grant-type/password-realm",
@@ -144,7 +149,7 @@ func invalidClient(w http.ResponseWriter, basic bool) *oauthError {
 	return errorf(http.StatusUnauthorized, "invalid_client", "Client authentication failed")
 }
 
-func (s *Server) codeGrant(client *Client, form url.Values) (*tokenResponse, *oauthError) {
+func (s *Server) codeGrant(client *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	code := form.Get("code")
 	if code == "" {
 		return nil, errorf(http.StatusBadRequest, "invalid_request", "Missing required parameter: code")
@@ -165,6 +170,8 @@ func (s *Server) codeGrant(client *Client, form url.Values) (*tokenResponse, *oa
 		return nil, errorf(http.StatusForbidden, "invalid_grant", "Invalid authorization code")
 	case form.Get("redirect_uri") != ac.redirectURI:
 		return nil, errorf(http.StatusForbidden, "invalid_grant", "The redirect_uri must match the one of the authorization request")
+	case checkKeyBinding(ac.dpopJKT, jkt) != nil:
+		return nil, checkKeyBinding(ac.dpopJKT, jkt)
 	}
 	verifier := form.Get("code_verifier")
 	if ac.challenge != "" || verifier != "" {
@@ -182,12 +189,12 @@ func (s *Server) codeGrant(client *Client, form url.Values) (*tokenResponse, *oa
 	// Used only once the request is known good, so that a typo in the
 	// verifier does not burn the code.
 	ac.used = true
-	resp, fam, oerr := s.issueLocked(ac.grant, ac.grant.scopes, nil)
+	resp, fam, oerr := s.issueLocked(ac.grant, ac.grant.scopes, nil, jkt)
 	ac.family = fam
 	return resp, oerr
 }
 
-func (s *Server) refreshGrant(client *Client, form url.Values) (*tokenResponse, *oauthError) {
+func (s *Server) refreshGrant(client *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, errorf(http.StatusBadRequest, "invalid_request", "Missing required parameter: refresh_token")
@@ -204,6 +211,9 @@ func (s *Server) refreshGrant(client *Client, form url.Values) (*tokenResponse, 
 		e.family.revoked = true
 		return nil, errorf(http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token.")
 	}
+	if oerr := checkKeyBinding(e.family.jkt, jkt); oerr != nil {
+		return nil, oerr
+	}
 	g := e.family.grant
 	scopes := g.scopes
 	if form.Has("scope") {
@@ -218,15 +228,16 @@ func (s *Server) refreshGrant(client *Client, form url.Values) (*tokenResponse, 
 		return nil, oerr
 	}
 	e.used = true
-	resp, _, oerr := s.issueLocked(g, scopes, e.family)
+	resp, _, oerr := s.issueLocked(g, scopes, e.family, jkt)
 	return resp, oerr
 }
 
 // issueLocked mints the tokens of one token response. scopes is the
 // access token's scope (narrower than g.scopes after a narrowing refresh).
-// fam is the refresh token family to continue, nil for a new one. s.mu must
-// be held.
-func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResponse, *family, *oauthError) {
+// fam is the refresh token family to continue, nil for a new one. jkt is
+// the thumbprint of the request's DPoP key, "" for none: the access token
+// and a new family are bound to it. s.mu must be held.
+func (s *Server) issueLocked(g *grant, scopes []string, fam *family, jkt string) (*tokenResponse, *family, *oauthError) {
 	now := s.now()
 	user := s.cfg.userByID(g.userID)
 	if user == nil {
@@ -260,6 +271,7 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResp
 		at["exp"] = now.Add(s.cfg.AccessTokenLifetime).Unix()
 		at["scope"] = resp.Scope
 		at["azp"] = g.clientID
+		bindAccessToken(resp, at, jkt)
 		if api := s.cfg.api(g.audience); api != nil && api.RBAC && api.PermissionsInToken {
 			perms := user.Permissions[g.audience]
 			if perms == nil {
@@ -306,7 +318,7 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family) (*tokenResp
 	// rotates: the family keeps the original grant.
 	if slices.Contains(g.scopes, "offline_access") {
 		if fam == nil {
-			fam = &family{grant: g, expires: now.Add(s.cfg.RefreshTokenLifetime)}
+			fam = &family{grant: g, expires: now.Add(s.cfg.RefreshTokenLifetime), jkt: jkt}
 		}
 		resp.RefreshToken = randomToken()
 		s.refresh[resp.RefreshToken] = &refreshEntry{family: fam}
