@@ -70,6 +70,11 @@ type Confirmation struct {
 	// empty when the token is not DPoP-bound. A token that has it must
 	// only be accepted with a DPoP proof signed by that key.
 	JKT string
+	// Present reports that the token has a cnf claim at all. A token with
+	// cnf is bound to a key; one without jkt is bound some other way
+	// (x5t#S256 for mutual TLS, RFC 8705) that apiguard cannot check.
+	// Either way it must never be accepted as a plain bearer token.
+	Present bool
 }
 
 // Client returns the client the token was issued to: client_id when

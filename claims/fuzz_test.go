@@ -137,6 +137,9 @@ func checkAgainst(t *testing.T, c *claims.Claims, m map[string]json.RawMessage) 
 	str("org_name", c.OrgName)
 	str("gty", c.GrantType)
 
+	if _, ok := m["cnf"]; ok != c.Confirmation.Present {
+		t.Fatalf("cnf present %v, Confirmation.Present %v", ok, c.Confirmation.Present)
+	}
 	if raw, ok := m["cnf"]; ok {
 		var cnf map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &cnf); err != nil || cnf == nil {
@@ -270,8 +273,12 @@ func reencode(t *testing.T, c *claims.Claims) []byte {
 	if c.Permissions != nil {
 		m["permissions"] = c.Permissions
 	}
-	if c.Confirmation.JKT != "" {
-		m["cnf"] = map[string]string{"jkt": c.Confirmation.JKT}
+	if c.Confirmation.Present {
+		cnf := map[string]string{}
+		if c.Confirmation.JKT != "" {
+			cnf["jkt"] = c.Confirmation.JKT
+		}
+		m["cnf"] = cnf
 	}
 	for name, d := range map[string]time.Time{"exp": c.ExpiresAt, "nbf": c.NotBefore, "iat": c.IssuedAt} {
 		if !d.IsZero() {

@@ -233,7 +233,7 @@ func (p *parser) readStrings(single bool) ([]string, error) {
 // passes for an unbound one. Other confirmation methods (x5t#S256, jwk,
 // ...) are skipped; a case variant of jkt is refused.
 func (p *parser) readConfirmation() (Confirmation, error) {
-	var cnf Confirmation
+	cnf := Confirmation{Present: true}
 	dec := p.dec
 	if dec.PeekKind() != '{' {
 		if _, err := dec.ReadValue(); err != nil {

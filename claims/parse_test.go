@@ -93,19 +93,25 @@ func TestParseAccepts(t *testing.T) {
 		}},
 		{"cnf.jkt (RFC 9449 section 6.1)", `{"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`, func(t *testing.T, c *claims.Claims) {
 			assert.Equal(t, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", c.Confirmation.JKT)
+			assert.True(t, c.Confirmation.Present)
 			assert.Empty(t, c.CustomNames(), "cnf is registered, not custom")
 		}},
 		{"cnf with another confirmation method beside jkt", `{"cnf":{"x5t#S256":"abc","jkt":"k","jwk":{"kty":"EC"}}}`, func(t *testing.T, c *claims.Claims) {
 			assert.Equal(t, "k", c.Confirmation.JKT)
 		}},
-		{"cnf without jkt", `{"cnf":{"x5t#S256":"abc"}}`, func(t *testing.T, c *claims.Claims) {
+		{"cnf without jkt (mutual TLS) is still a binding", `{"cnf":{"x5t#S256":"abc"}}`, func(t *testing.T, c *claims.Claims) {
 			assert.Empty(t, c.Confirmation.JKT)
+			assert.True(t, c.Confirmation.Present)
+		}},
+		{"empty cnf is still a binding", `{"cnf":{}}`, func(t *testing.T, c *claims.Claims) {
+			assert.True(t, c.Confirmation.Present)
 		}},
 		{"escaped jkt value", `{"cnf":{"jkt":"a\u002db"}}`, func(t *testing.T, c *claims.Claims) {
 			assert.Equal(t, "a-b", c.Confirmation.JKT)
 		}},
 		{"no cnf", `{}`, func(t *testing.T, c *claims.Claims) {
 			assert.Empty(t, c.Confirmation.JKT)
+			assert.False(t, c.Confirmation.Present)
 		}},
 		{"custom claim whose name contains a registered one", `{"https://example.com/exp":"x","expires":1}`, func(t *testing.T, c *claims.Claims) {
 			assert.Equal(t, []string{"expires", "https://example.com/exp"}, c.CustomNames())

@@ -319,7 +319,7 @@ func (v *Verifier) check(ctx context.Context, proofs []string, method, u, access
 	if err != nil {
 		return Proof{}, err
 	}
-	if err := in.key.key.Verify(in.jws.Header.Alg, in.jws.SigningInput, in.jws.Signature); err != nil {
+	if err := in.pub.Verify(in.jws.Header.Alg, in.jws.SigningInput, in.jws.Signature); err != nil {
 		return Proof{}, errSignature
 	}
 	return v.record(ctx, &in, method, u)
@@ -329,6 +329,7 @@ func (v *Verifier) check(ctx context.Context, proofs []string, method, u, access
 type inspected struct {
 	jws    *jose.JWS
 	key    cachedKey
+	pub    validator.Key // key.key bound to the proof's alg
 	claims proofClaims
 }
 
@@ -361,7 +362,15 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 	if err != nil {
 		return inspected{}, err
 	}
-	if !key.key.Fits(h.Alg) {
+	// A jwk without alg is bound to the proof's alg (RFC 9449 section
+	// 4.2): the validator's policy lets such an RSA key verify RS256 only,
+	// which is right for a published key set, not for a proof whose key
+	// is stated with the signature.
+	pub := *key.key
+	if pub.Algorithm == "" {
+		pub.Algorithm = h.Alg
+	}
+	if !pub.Fits(h.Alg) {
 		return inspected{}, errKeyAlg
 	}
 	if jkt != "" && subtle.ConstantTimeCompare([]byte(key.jkt), []byte(jkt)) != 1 {
@@ -371,7 +380,7 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 	if err := t.DecodePayload(); err != nil {
 		return inspected{}, err
 	}
-	in := inspected{jws: t, key: key}
+	in := inspected{jws: t, key: key, pub: pub}
 	c := &in.claims
 	if err := parseClaims(t.Payload, c); err != nil {
 		return inspected{}, err

@@ -137,7 +137,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "two proofs in one header", proofs: []string{good + "," + f.proof()}, reason: "proof is not a compact JWS of three segments"},
 		{name: "two segments", proofs: []string{h + "." + pl}, reason: "proof is not a compact JWS of three segments"},
 		{name: "padded segment", proofs: []string{h + "=." + pl + "." + sig}, reason: "proof segment is not canonical unpadded base64url"},
-		{name: "standard base64 alphabet", proofs: []string{strings.NewReplacer("-", "+", "_", "/").Replace(good)}, reason: "proof segment is not canonical unpadded base64url"},
+		{name: "standard base64 alphabet", proofs: []string{stdAlphabet(t, f)}, reason: "proof segment is not canonical unpadded base64url"},
 		{name: "whitespace", proofs: []string{h + " ." + pl + "." + sig}, reason: "proof segment is not canonical unpadded base64url"},
 		{name: "too large", proofs: []string{f.proof(dpoptest.WithClaim("pad", strings.Repeat("x", 9000)))}, reason: "proof too large"},
 		{name: "JWE", proofs: []string{h + ".." + pl + ".." + sig}, reason: "proof is not a compact JWS of three segments"},

@@ -55,3 +55,19 @@ func malleate(t *testing.T, proof string) string {
 	s.FillBytes(b[32:])
 	return h + "." + p + "." + base64.RawURLEncoding.EncodeToString(b)
 }
+
+// stdAlphabet returns a proof of f whose signature is encoded in the
+// standard base64 alphabet, with at least one '+' or '/'.
+func stdAlphabet(t *testing.T, f *fixture) string {
+	t.Helper()
+	for range 200 {
+		h, p, sig := splitJWS(f.proof())
+		raw, err := base64.RawURLEncoding.DecodeString(sig)
+		require.NoError(t, err)
+		if std := base64.RawStdEncoding.EncodeToString(raw); std != sig {
+			return h + "." + p + "." + std
+		}
+	}
+	t.Fatal("no signature with a '+' or '/' in 200 proofs")
+	return ""
+}

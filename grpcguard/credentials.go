@@ -44,7 +44,7 @@ func bearer(vals []string) (string, *Rejection) {
 	if !isToken(scheme) {
 		return "", errBadValue
 	}
-	// DPOP-INTEGRATION: accept the "DPoP" scheme here once proofs are verified.
+	// The DPoP scheme is taken by Interceptor.credentials, with WithDPoP.
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", errMissing
 	}

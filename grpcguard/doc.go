@@ -54,7 +54,10 @@
 // "dpop". gRPC has no standard for DPoP; apiguard's convention is that a
 // call is the HTTP request it travels as: htm "POST" and htu
 // "https://<authority>/<pkg.Service>/<Method>", where authority is the
-// call's :authority. Until proof verification is wired in, every bound
-// token is refused: a stolen bound token is never accepted as a plain
+// call's :authority. With [WithDPoP] the proof is verified by package dpop
+// (every check of RFC 9449 section 4.3, replays refused; a replay store
+// that fails makes the call Unavailable) and the "DPoP" authorization
+// scheme is accepted for bound tokens; without it every bound token is
+// refused. Either way a stolen bound token is never accepted as a plain
 // bearer token.
 package grpcguard

@@ -2,10 +2,13 @@ package grpcguard
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/dpop"
 )
 
 var errProofRequired = &Rejection{Code: codes.Unauthenticated, Message: "token is DPoP-bound; proof required", Err: ErrProofRequired}
@@ -13,28 +16,71 @@ var errProofRequired = &Rejection{Code: codes.Unauthenticated, Message: "token i
 // isBound reports whether c is sender-constrained: a token with a
 // confirmation claim (RFC 7800; cnf.jkt for DPoP, RFC 9449 section 6) is
 // bound to a key and is never accepted as a plain bearer token.
-//
-// DPOP-INTEGRATION: read the parsed cnf.jkt from claims once the claims
-// package has it, if cnf then no longer appears among the custom claims.
+// cnf is a registered claim of package claims (not a custom one), so
+// Confirmation.Present tells whether the token has it.
 func isBound(c *claims.Claims) bool {
-	_, ok := c.Raw("cnf")
-	return ok
+	return c.Confirmation.Present
 }
 
-// checkProof decides whether the bound token of a call to method may be
-// used. For now it refuses every bound token.
-func checkProof(ctx context.Context, md Metadata, method, token string, c *claims.Claims) error {
+// Option configures an Interceptor.
+type Option func(*Interceptor)
+
+// WithDPoP verifies DPoP proofs with v (package dpop): a bound token is
+// accepted when the call carries one "dpop" metadata value holding a proof
+// of its key for htm "POST" and htu "https://<authority><method>", and the
+// "DPoP" authorization scheme is accepted too (for bound tokens only).
+// Without it every bound token is refused. The verified proof is in the
+// handler's context (dpop.FromContext).
+func WithDPoP(v *dpop.Verifier) Option {
+	return func(ic *Interceptor) { ic.dpop = v }
+}
+
+// credentials returns the token of the authorization values and whether
+// it came with the DPoP scheme, which is taken only with WithDPoP and
+// parsed like a bearer token.
+func (ic *Interceptor) credentials(vals []string) (string, bool, *Rejection) {
+	if ic.dpop != nil && len(vals) == 1 {
+		scheme, _, _ := strings.Cut(vals[0], " ")
+		if strings.EqualFold(scheme, "DPoP") {
+			token, rej := bearer([]string{"Bearer" + vals[0][len(scheme):]})
+			return token, true, rej
+		}
+	}
+	token, rej := bearer(vals)
+	return token, false, rej
+}
+
+var errProofTarget = &Rejection{Code: codes.Unauthenticated, Message: "DPoP proof cannot be checked: the call has no single :authority", Err: ErrProofRequired}
+
+const msgReplayStore = "DPoP replay check unavailable, retry later"
+
+// checkProof decides whether the token of a call to method, bound to a
+// key or sent with the DPoP scheme, may be used, and returns the context
+// with the verified proof.
+func (ic *Interceptor) checkProof(ctx context.Context, md Metadata, method, token string, c *claims.Claims) (context.Context, error) {
 	proofs := md.Values(ctx, "dpop")
 	if len(proofs) > 1 {
-		return errTwoProofs
+		return nil, errTwoProofs
 	}
-	// DPOP-INTEGRATION: verify proofs[0] with package dpop as the HTTP side
-	// does: htm and htu from proofTarget(ctx, md, method), ath the hash of token,
-	// the proof's key thumbprint equal to c's cnf.jkt; return nil when it
-	// verifies. A missing or failing proof stays Unauthenticated, a replay
-	// store that cannot answer Unavailable.
-	_, _ = token, c
-	return errProofRequired
+	if ic.dpop == nil || len(proofs) == 0 {
+		return nil, errProofRequired
+	}
+	htm, htu, ok := proofTarget(ctx, md, method)
+	if !ok {
+		return nil, errProofTarget
+	}
+	p, err := ic.dpop.Check(ctx, dpop.Request{Proofs: proofs, Method: htm, URL: htu, AccessToken: token, JKT: c.Confirmation.JKT})
+	if err != nil {
+		var e *dpop.Error
+		switch {
+		case errors.As(err, &e) && e.Code() == "":
+			return nil, &Rejection{Code: codes.Unavailable, Message: msgReplayStore, Err: err}
+		case errors.As(err, &e):
+			return nil, &Rejection{Code: codes.Unauthenticated, Message: e.Error(), Err: err}
+		}
+		return nil, &Rejection{Code: codes.Unauthenticated, Message: "invalid DPoP proof", Err: err}
+	}
+	return dpop.NewContext(ctx, p), nil
 }
 
 // proofTarget returns the htm and htu a DPoP proof for a call to method

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/dpop"
 	"github.com/apiguard/apiguard/validator"
 )
 
@@ -76,12 +77,13 @@ func (r *Rejection) GRPCStatus() *status.Status { return status.New(r.Code, r.Me
 type Interceptor struct {
 	v     Validator
 	rules map[string]Rule
+	dpop  *dpop.Verifier // nil: bound tokens are refused
 }
 
 // New returns an Interceptor that validates tokens with v and applies p,
 // which it copies. It panics when v is nil or a key of p is not a full
 // method name ("/pkg.Service/Method"): such a policy could never match.
-func New(v Validator, p Policy) *Interceptor {
+func New(v Validator, p Policy, opts ...Option) *Interceptor {
 	if v == nil {
 		panic("grpcguard: New with a nil Validator")
 	}
@@ -93,7 +95,11 @@ func New(v Validator, p Policy) *Interceptor {
 		r.guards = slices.Clone(r.guards)
 		rules[name] = r
 	}
-	return &Interceptor{v: v, rules: rules}
+	ic := &Interceptor{v: v, rules: rules}
+	for _, o := range opts {
+		o(ic)
+	}
+	return ic
 }
 
 // Metadata gives a call's request metadata values by lower-case name
@@ -185,7 +191,7 @@ func (ic *Interceptor) authorize(ctx context.Context, method string, md Metadata
 	if rule.public {
 		return ctx, nil
 	}
-	token, rej := bearer(md.Values(ctx, "authorization"))
+	token, dpopScheme, rej := ic.credentials(md.Values(ctx, "authorization"))
 	if rej != nil {
 		return nil, rej
 	}
@@ -196,8 +202,8 @@ func (ic *Interceptor) authorize(ctx context.Context, method string, md Metadata
 	if c == nil {
 		return nil, errNoClaims
 	}
-	if isBound(c) {
-		if err := checkProof(ctx, md, method, token, c); err != nil {
+	if dpopScheme || isBound(c) {
+		if ctx, err = ic.checkProof(ctx, md, method, token, c); err != nil {
 			return nil, err
 		}
 	}

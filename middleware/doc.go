@@ -25,6 +25,11 @@
 //     not verified", so an anonymous client cannot learn which issuers,
 //     kids or algorithms the server accepts. The exact reason is in
 //     [Failure.Err], for the [WithOnReject] hook and logs.
+//   - A token bound to a key (a cnf claim: DPoP, mutual TLS) is never
+//     accepted as a bearer token (401 invalid_token). [WithDPoP] accepts
+//     DPoP-bound tokens with the DPoP scheme and a proof that package dpop
+//     checks (RFC 9449), allowed beside Bearer or required, and answers in
+//     the scheme the client used.
 //   - With [WithResourceMetadata], every challenge also carries
 //     resource_metadata="<URL>" (RFC 9728 section 5.1); package resource
 //     serves the document.

@@ -46,9 +46,9 @@ func (m DPoPMode) String() string {
 // proofs match the classes of package dpop (dpop.ErrInvalidProof,
 // dpop.ErrUseNonce, dpop.ErrUnboundToken, dpop.ErrStoreUnavailable).
 var (
-	// ErrBoundTokenAsBearer: a DPoP-bound token (cnf.jkt) was sent with
+	// ErrBoundTokenAsBearer: a bound token (any cnf claim; cnf.jkt for DPoP) was sent with
 	// the Bearer scheme, whatever the mode. 401 invalid_token.
-	ErrBoundTokenAsBearer = errors.New("DPoP-bound token sent with the Bearer scheme")
+	ErrBoundTokenAsBearer = errors.New("bound token sent with the Bearer scheme")
 	// ErrDPoPRequired: a Bearer request to a middleware in DPoPRequired
 	// mode. 401 invalid_token with the DPoP challenge.
 	ErrDPoPRequired = errors.New("DPoP scheme required")
@@ -120,19 +120,14 @@ const (
 	schemeDPoP   = "DPoP"
 )
 
-// proofKey is the context key of the verified proof.
-type proofKey struct{}
-
 // DPoPThumbprint returns the RFC 7638 thumbprint of the key whose DPoP
 // proof the middleware verified for the request of ctx (it equals the
 // token's cnf.jkt), and false when the request was not authenticated with
-// the DPoP scheme.
+// the DPoP scheme. The whole proof is dpop.FromContext(ctx), which
+// package grpcguard fills too.
 func DPoPThumbprint(ctx context.Context) (string, bool) {
-	p, ok := ctx.Value(proofKey{}).(*dpop.Proof)
-	if !ok {
-		return "", false
-	}
-	return p.Thumbprint, true
+	p, ok := dpop.FromContext(ctx)
+	return p.Thumbprint, ok
 }
 
 // clientScheme returns the scheme the request was sent with, when it is
@@ -143,7 +138,7 @@ func clientScheme(r *http.Request, d *dpopConfig) string {
 	if d == nil {
 		return schemeBearer
 	}
-	if _, ok := r.Context().Value(proofKey{}).(*dpop.Proof); ok {
+	if _, ok := dpop.FromContext(r.Context()); ok {
 		return schemeDPoP
 	}
 	if vals := r.Header["Authorization"]; len(vals) > 0 {
@@ -204,12 +199,15 @@ func bind(ctx context.Context, w http.ResponseWriter, r *http.Request, d *dpopCo
 		}
 	}
 	if token == "" { // Bearer, by header or query
-		if c.Confirmation.JKT != "" {
+		// Any cnf binds the token to a key (cnf.jkt for DPoP, x5t#S256 for
+		// mutual TLS, which this middleware cannot check): never a bearer
+		// token.
+		if c.Confirmation.Present {
 			return ctx, &Failure{
 				Status:      http.StatusUnauthorized,
 				Code:        CodeInvalidToken,
-				Description: "DPoP-bound token sent with the Bearer scheme",
-				Err:         ErrBoundTokenAsBearer,
+				Description: "bound token sent with the Bearer scheme",
+				Err:         &invalidToken{ErrBoundTokenAsBearer}, // also validator.ErrInvalidToken
 			}
 		}
 		return ctx, nil
@@ -227,7 +225,7 @@ func bind(ctx context.Context, w http.ResponseWriter, r *http.Request, d *dpopCo
 		// the client need not fail once when its nonce goes stale.
 		w.Header().Set("DPoP-Nonce", d.v.Nonce())
 	}
-	return context.WithValue(ctx, proofKey{}, &proof), nil
+	return dpop.NewContext(ctx, proof), nil
 }
 
 // proofFailure is the answer to a proof that the Verifier refused.

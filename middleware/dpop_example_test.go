@@ -50,7 +50,7 @@ func ExampleWithDPoP() {
 	// 200 hello, DPoP true
 	// 401 DPoP realm="api", error="invalid_dpop_proof", error_description="proof jti already used", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"
 	// 401 Bearer realm="api"
-	// 401 Bearer realm="api", error="invalid_token", error_description="DPoP-bound token sent with the Bearer scheme"
+	// 401 Bearer realm="api", error="invalid_token", error_description="bound token sent with the Bearer scheme"
 	// 401 DPoP realm="api", algs="ES256 ES384 ES512 PS256 RS256 EdDSA"
 }
 

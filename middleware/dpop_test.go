@@ -124,9 +124,9 @@ func TestDPoPBoundTokenNeverBearer(t *testing.T) {
 		url  string
 		www  string
 	}{
-		{"no DPoP option", plain.URL, `Bearer realm="api", error="invalid_token", error_description="DPoP-bound token sent with the Bearer scheme"`},
-		{"off", servers[middleware.DPoPOff].URL, `Bearer realm="api", error="invalid_token", error_description="DPoP-bound token sent with the Bearer scheme"`},
-		{"allowed", servers[middleware.DPoPAllowed].URL, `Bearer realm="api", error="invalid_token", error_description="DPoP-bound token sent with the Bearer scheme", ` + dpopBare},
+		{"no DPoP option", plain.URL, `Bearer realm="api", error="invalid_token", error_description="bound token sent with the Bearer scheme"`},
+		{"off", servers[middleware.DPoPOff].URL, `Bearer realm="api", error="invalid_token", error_description="bound token sent with the Bearer scheme"`},
+		{"allowed", servers[middleware.DPoPAllowed].URL, `Bearer realm="api", error="invalid_token", error_description="bound token sent with the Bearer scheme", ` + dpopBare},
 		{"required", servers[middleware.DPoPRequired].URL, `DPoP realm="api", error="invalid_token", error_description="the DPoP scheme is required", ` + algs},
 	} {
 		res := do(t, http.MethodGet, tt.url, []string{"Bearer " + bound}, nil)

@@ -184,9 +184,9 @@ func decodedLen(v []byte) int {
 
 // Verify checks sig, a JWS signature over signingInput, with k for alg,
 // under the key policy that [Validator.Validate] applies: alg must be one
-// this package verifies and fit k (key type, curve, RSA size, and k's own
-// Algorithm); PS* salts must be as long as the hash, ECDSA signatures raw
-// r||s. Errors are *[Error] of class [ErrSignature].
+// this package verifies and fit k ([Key.Fits]); PS* salts must be as long
+// as the hash, ECDSA signatures raw r||s. Errors are *[Error] of class
+// [ErrSignature].
 func (k *Key) Verify(alg, signingInput string, sig []byte) error {
 	if k == nil {
 		return errKeyMismatch
@@ -196,8 +196,9 @@ func (k *Key) Verify(alg, signingInput string, sig []byte) error {
 }
 
 // Fits reports whether k may verify signatures made with alg under the key
-// policy: an alg this package verifies, of k's type and curve, RSA keys of
-// at least [MinRSABits], and k's own Algorithm when set.
+// policy: an alg this package verifies, of k's type and curve, RSA keys
+// from [MinRSABits] to [MaxRSABits], and k's own Algorithm when set (an
+// RSA key without one verifies RS256 only).
 func (k *Key) Fits(alg string) bool {
 	if k == nil {
 		return false

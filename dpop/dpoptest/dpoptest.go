@@ -30,6 +30,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/apiguard/apiguard/internal/testkit"
 	"github.com/apiguard/apiguard/validator"
 	"github.com/apiguard/apiguard/validator/validatortest"
 )
@@ -153,11 +154,11 @@ func (p *Proof) Sign() string {
 		m.Write([]byte(enc(h) + "." + enc(c)))
 		sig = m.Sum(nil)
 	}
-	var signer *validatortest.Key
+	var signer *testkit.Key
 	if p.Signer != nil {
-		signer = &validatortest.Key{Algorithm: p.Signer.Algorithm, Private: p.Signer.Private}
+		signer = &testkit.Key{Algorithm: p.Signer.Algorithm, Private: p.Signer.Private}
 	}
-	return validatortest.SignRaw(signer, h, c, sig)
+	return testkit.SignRaw(signer, h, c, sig)
 }
 
 // Authorize sets r's Authorization to "DPoP <accessToken>" and its DPoP
@@ -255,5 +256,5 @@ func WithSignature(sig []byte) Option {
 // SignRaw signs raw header and payload bytes with k, for byte-level tricks
 // such as duplicate member names.
 func (k *Key) SignRaw(header, payload []byte) string {
-	return validatortest.SignRaw(&validatortest.Key{Algorithm: k.Algorithm, Private: k.Private}, header, payload, nil)
+	return testkit.SignRaw(&testkit.Key{Algorithm: k.Algorithm, Private: k.Private}, header, payload, nil)
 }

@@ -83,7 +83,7 @@ func fleet(t *testing.T, iss *validatortest.Issuer, args ...string) *httptest.Se
 		opt, closeStore, err := c.dpopOption()
 		require.NoError(t, err)
 		t.Cleanup(closeStore)
-		srv := httptest.NewServer(api.NewHandler(v, opt))
+		srv := httptest.NewServer(api.NewHandler(v, api.Settings{}, opt))
 		t.Cleanup(srv.Close)
 		u, _ := url.Parse(srv.URL)
 		backends = append(backends, u)

@@ -36,7 +36,7 @@ func dpopAPI(t *testing.T, p *api.Proofs) (*httptest.Server, *validatortest.Issu
 		require.NoError(t, err)
 		opts = append(opts, o)
 	}
-	srv := httptest.NewServer(api.NewHandler(v, opts...))
+	srv := httptest.NewServer(api.NewHandler(v, api.Settings{}, opts...))
 	t.Cleanup(srv.Close)
 	return srv, iss
 }
