@@ -33,6 +33,7 @@ func TestDemo(t *testing.T) {
 		"302 to", "token response (code exchange)", `"https://example.com/roles"`,
 		"GET /api/contacts  -> 403 (want 403)", `error="insufficient_scope"`,
 		`GET /api/private -> 401 (want 401)  WWW-Authenticate: Bearer`,
+		"/apiguard.examples.contacts.v1.Contacts/WhoAmI with the web app's DPoP-bound token and no proof -> Unauthenticated (want Unauthenticated)",
 		"/apiguard.examples.contacts.v1.Contacts/WhoAmI -> OK (want OK)  auth0|alice",
 		"/apiguard.examples.contacts.v1.Contacts/ListContacts -> OK (want OK)  3 contacts",
 		"/apiguard.examples.contacts.v1.Contacts/ListContacts -> PermissionDenied (want PermissionDenied)",
