@@ -9,7 +9,7 @@ replace github.com/apiguard/apiguard/grpcguard => ../grpcguard
 replace github.com/apiguard/apiguard/dpop/redisstore => ../dpop/redisstore
 
 require (
-	github.com/apiguard/apiguard/dpop/redisstore v0.0.0
+	github.com/apiguard/apiguard/dpop/redisstore v0.0.0-00010101000000-000000000000
 	github.com/apiguard/apiguard/grpcguard v0.0.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coreos/go-oidc/v3 v3.21.0

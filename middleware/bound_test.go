@@ -49,10 +49,10 @@ func TestBoundTokenAsBearer(t *testing.T) {
 				return
 			}
 			require.Equal(t, http.StatusUnauthorized, w.Code)
-			assert.Equal(t, `Bearer realm="api", error="invalid_token", error_description="token is bound to a key and is not a bearer token"`, w.Header().Get("WWW-Authenticate"))
+			assert.Equal(t, `Bearer realm="api", error="invalid_token", error_description="bound token sent with the Bearer scheme"`, w.Header().Get("WWW-Authenticate"))
 			assert.NotContains(t, w.Body.String(), tc.token)
 			require.NotNil(t, rejected)
-			assert.True(t, errors.Is(rejected, middleware.ErrBoundToken))
+			assert.True(t, errors.Is(rejected, middleware.ErrBoundTokenAsBearer))
 			assert.True(t, errors.Is(rejected, validator.ErrInvalidToken))
 		})
 	}

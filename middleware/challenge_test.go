@@ -21,6 +21,26 @@ type authParam struct{ name, value string }
 // auth-scheme 1*SP auth-param *( OWS "," OWS auth-param ), every value a
 // token or a quoted-string), so a test sees exactly what a client would.
 func parseChallenge(s string) (scheme string, params []authParam, err error) {
+	cs, err := parseChallenges(s)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(cs) != 1 {
+		return "", nil, errors.New("more than one challenge")
+	}
+	return cs[0].scheme, cs[0].params, nil
+}
+
+type parsedChallenge struct {
+	scheme string
+	params []authParam
+}
+
+// parseChallenges parses a WWW-Authenticate field of one or more
+// challenges (RFC 7235 section 4.1: 1#challenge) strictly: after ", ", a
+// token followed by a space starts the next challenge, a token followed
+// by "=" is the next auth-param.
+func parseChallenges(s string) ([]parsedChallenge, error) {
 	isTchar := func(c byte) bool {
 		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 	}
@@ -33,14 +53,23 @@ func parseChallenge(s string) (scheme string, params []authParam, err error) {
 		s = s[i:]
 		return t
 	}
-	if scheme = token(); scheme == "" || !strings.HasPrefix(s, " ") {
-		return "", nil, errors.New("no scheme")
+	var out []parsedChallenge
+	newChallenge := func() error {
+		scheme := token()
+		if scheme == "" || !strings.HasPrefix(s, " ") {
+			return errors.New("no scheme")
+		}
+		s = strings.TrimLeft(s, " ")
+		out = append(out, parsedChallenge{scheme: scheme})
+		return nil
 	}
-	s = strings.TrimLeft(s, " ")
+	if err := newChallenge(); err != nil {
+		return nil, err
+	}
 	for {
 		name := token()
 		if name == "" || !strings.HasPrefix(s, "=") {
-			return "", nil, errors.New("bad auth-param name")
+			return nil, errors.New("bad auth-param name")
 		}
 		s = s[1:]
 		var v strings.Builder
@@ -51,32 +80,42 @@ func parseChallenge(s string) (scheme string, params []authParam, err error) {
 				if c == '\\' {
 					i++
 					if i == len(s) {
-						return "", nil, errors.New("dangling escape")
+						return nil, errors.New("dangling escape")
 					}
 					c = s[i]
 				}
 				if c < 0x20 && c != '\t' || c == 0x7f {
-					return "", nil, errors.New("control character in quoted-string")
+					return nil, errors.New("control character in quoted-string")
 				}
 				v.WriteByte(c)
 			}
 			if i == len(s) {
-				return "", nil, errors.New("unterminated quoted-string")
+				return nil, errors.New("unterminated quoted-string")
 			}
 			s = s[i+1:]
 		} else if t := token(); t != "" {
 			v.WriteString(t)
 		} else {
-			return "", nil, errors.New("bad auth-param value")
+			return nil, errors.New("bad auth-param value")
 		}
-		params = append(params, authParam{name, v.String()})
+		last := &out[len(out)-1]
+		last.params = append(last.params, authParam{name, v.String()})
 		if s == "" {
-			return scheme, params, nil
+			return out, nil
 		}
 		if !strings.HasPrefix(s, ", ") {
-			return "", nil, errors.New("bad separator")
+			return nil, errors.New("bad separator")
 		}
 		s = s[2:]
+		i := 0
+		for i < len(s) && isTchar(s[i]) {
+			i++
+		}
+		if i < len(s) && s[i] == ' ' {
+			if err := newChallenge(); err != nil {
+				return nil, err
+			}
+		}
 	}
 }
 
@@ -101,6 +140,8 @@ func FuzzChallenge(f *testing.F) {
 	f.Add("api", "token expired", "read:contacts", "http://x/\"y\"\\", "600", "DPoP")
 	f.Add(`a"b\c`, "caf\u00e9\r\n", "", "", "", "")
 	f.Add("\x00", "\\\"", "a\\", "\"", "\\", "Bearer")
+	f.Add("api", `proof "htu" \ does not match \"`, "", `a"b`, `ES256 \"x`, "dpop")
+	f.Add(`r\`, `\`, `"`, `\\`, `"\"`, "DPoP")
 	f.Fuzz(func(t *testing.T, realm, desc, scope, acr, maxAge, scheme string) {
 		w := httptest.NewRecorder()
 		middleware.WriteError(w, &middleware.Failure{
@@ -151,6 +192,76 @@ func FuzzChallenge(f *testing.F) {
 		var body map[string]string
 		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body["error"] != "insufficient_user_authentication" {
 			t.Fatalf("body %q: %v", w.Body.String(), err)
+		}
+
+		// The same failure with two challenges, as DPoP sends them: the
+		// error in the challenge of Scheme (the first when none is),
+		// algs in DPoP's, realm and resource_metadata in each.
+		w = httptest.NewRecorder()
+		middleware.WriteError(w, &middleware.Failure{
+			Status: 401, Code: middleware.CodeInvalidDPoPProof, Realm: realm, Description: desc, Scope: scope,
+			Params: []middleware.Param{{Name: "acr_values", Value: acr}}, Scheme: scheme,
+			Challenges: []middleware.Challenge{
+				{Scheme: "Bearer"},
+				{Scheme: "DPoP", Params: []middleware.Param{{Name: "algs", Value: maxAge}, {Name: "error", Value: "dropped"}}},
+			},
+			ResourceMetadata: "https://api.example.com/.well-known/oauth-protected-resource?" + acr,
+		})
+		// One field per challenge, each a single challenge; joined, they
+		// are one field of several (RFC 9110 section 5.3).
+		fields := w.Header().Values("WWW-Authenticate")
+		if len(fields) != 2 {
+			t.Fatalf("fields %q", fields)
+		}
+		var cs []parsedChallenge
+		for _, field := range fields {
+			scheme, params, err := parseChallenge(field)
+			if err != nil {
+				t.Fatalf("%v: %q", err, field)
+			}
+			cs = append(cs, parsedChallenge{scheme, params})
+		}
+		www = strings.Join(fields, ", ")
+		if joined, err := parseChallenges(www); err != nil || len(joined) != 2 {
+			t.Fatalf("joined %q: %v", www, err)
+		}
+		if cs[0].scheme != "Bearer" || cs[1].scheme != "DPoP" {
+			t.Fatalf("challenges %q", www)
+		}
+		withError := 0
+		if strings.EqualFold(scheme, "DPoP") {
+			withError = 1
+		}
+		for i, c := range cs {
+			got := map[string]string{}
+			for _, p := range c.params {
+				if _, dup := got[p.name]; dup {
+					t.Fatalf("%s twice in %q", p.name, www)
+				}
+				got[p.name] = p.value
+			}
+			want := map[string]string{"realm": want["realm"], "resource_metadata": want["resource_metadata"]}
+			if c.scheme == "DPoP" {
+				want["algs"] = dropControls(maxAge)
+			}
+			if i == withError {
+				want["error"] = "invalid_dpop_proof"
+				want["acr_values"] = dropControls(acr)
+				if d := middleware.SafeDescription(desc); d != "" {
+					want["error_description"] = d
+				}
+				if scope != "" {
+					want["scope"] = dropControls(scope)
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("challenge %d params %v, want %v (%q)", i, got, want, www)
+			}
+			for k, v := range want {
+				if got[k] != v {
+					t.Fatalf("challenge %d: %s = %q, want %q (%q)", i, k, got[k], v, www)
+				}
+			}
 		}
 	})
 }

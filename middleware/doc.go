@@ -33,6 +33,13 @@
 //   - With [WithResourceMetadata], every challenge also carries
 //     resource_metadata="<URL>" (RFC 9728 section 5.1); package resource
 //     serves the document.
+//   - [WithDPoP] also accepts DPoP-bound tokens (RFC 9449):
+//     Authorization: DPoP <token> with a DPoP header holding a proof of
+//     possession of the key the token is bound to (cnf.jkt), checked by a
+//     dpop.Verifier. Handlers read the proof key's thumbprint with
+//     [DPoPThumbprint]. In every mode, with or without the option, a
+//     DPoP-bound token sent with the Bearer scheme is refused, so a stolen
+//     DPoP token is useless without the client's private key.
 //   - [WithExcludedPaths] and [WithExclusion] skip authentication for
 //     public paths; a path that is not in its plain form (escapes other
 //     than the default ones, dot segments, '?', '#', '%') is always
@@ -49,6 +56,51 @@
 //	organization or claim mismatch   403     Bearer realm="api", error="insufficient_scope", error_description="..."
 //	step-up needed (RFC 9470)        401     Bearer realm="api", error="insufficient_user_authentication", error_description="...", acr_values="...", max_age="..."
 //	guard without validated claims   401     Bearer realm="api"
+//
+// With [WithDPoP] (mode DPoPAllowed), the answers differ as follows (each
+// challenge is a WWW-Authenticate field of its own; the table joins them
+// with ", "):
+//
+//	situation                        status  WWW-Authenticate
+//	no credentials                   401     Bearer realm="api", DPoP realm="api", algs="ES256 ..."
+//	DPoP request, token refused      401     DPoP realm="api", error="invalid_token", error_description="...", algs="...", Bearer realm="api"
+//	DPoP proof refused or replayed   401     DPoP realm="api", error="invalid_dpop_proof", error_description="...", algs="...", Bearer realm="api"
+//	server nonce missing or stale    401     DPoP realm="api", error="use_dpop_nonce", ... and one DPoP-Nonce header
+//	DPoP scheme, token not bound     401     DPoP realm="api", error="invalid_token", ...
+//	bound token sent as Bearer       401     Bearer realm="api", error="invalid_token", ..., DPoP realm="api", algs="..."
+//	DPoP proof with a Bearer token   400     Bearer realm="api", error="invalid_request", ...
+//	replay store unavailable         503     none; Retry-After: 5
+//	403 of a guard, DPoP request     403     DPoP realm="api", error="insufficient_scope", ..., algs="..."
+//
+// In DPoPRequired mode only the DPoP challenge is sent, and a Bearer
+// request gets 401 error="invalid_token" with it. Every challenge of a 401
+// has a WWW-Authenticate field of its own, the client's scheme first, so
+// that http.Header.Get returns the challenge that carries the error.
+//
+// # The request URL of a DPoP proof
+//
+// A proof names the URL it was made for (htu), which must be the URL the
+// request was sent to. The dpop.Verifier given to [WithDPoP] derives that
+// URL (dpop.Verifier.RequestURL): by default "https" when r.TLS is set,
+// else "http", with r.Host and the path the client sent, so it is right
+// for a server reached directly. Behind a proxy or load balancer that
+// terminates TLS or rewrites the host, set dpop.Config.PublicBaseURL to
+// the URL clients use (such as "https://api.example.com"), or list the
+// proxies in dpop.Config.TrustedProxies, whose Forwarded (or
+// X-Forwarded-Proto and X-Forwarded-Host) headers are then used. No
+// forwarding header is trusted by default: a client could otherwise make
+// a proof for one host pass on another.
+//
+// # The replay store and nonces
+//
+// A proof is accepted once: the verifier records its jti (with the key,
+// method and URL) in its replay store until the proof leaves the iat
+// window. The default store is in the process's memory; replicas of an
+// API must share one store (package dpop/redisstore), or a proof could be
+// replayed to another replica. A store that fails refuses the request with
+// 503. Server nonces (dpop.Config.NonceKeys) bound how long a proof made in
+// advance can be used; they need no shared state between replicas that
+// share the keys.
 //
 // A token in both the Authorization header and the access_token query
 // parameter is invalid_request whether or not [WithQueryToken] is set.

@@ -26,53 +26,65 @@ var (
 	errQueryEmpty    = &requestError{"empty access token parameter"}
 )
 
-// tokenFromHeader returns the bearer token of the Authorization header
-// lines vals, "" when there are none or they use another scheme, or a
-// *requestError.
+// Fixed reasons of the DPoP scheme.
+var (
+	errEmptyDPoPToken  = &requestError{"empty DPoP token"}
+	errDPoPTokenSyntax = &requestError{"DPoP token has invalid characters"}
+	errProofWithBearer = &requestError{"DPoP proof sent with a Bearer token"}
+)
+
+// tokenFromHeader returns the scheme and token of the Authorization header
+// lines vals: "Bearer", or "DPoP" when dpopOn, with the token; "" when
+// there are none or they use another scheme; or a *requestError.
 //
 // RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token, the scheme
-// matched without regard to case (RFC 7235 section 2.1).
-//
-// With dpop set it also takes the DPoP scheme (RFC 9449 section 7.1:
-// "DPoP" 1*SP token68, the same characters).
-func tokenFromHeader(vals []string, dpop bool) (string, error) {
+// matched without regard to case (RFC 7235 section 2.1); RFC 9449 section
+// 7.1 gives the DPoP scheme the same syntax.
+func tokenFromHeader(vals []string, dpopOn bool) (scheme, token string, _ error) {
 	switch len(vals) {
 	case 0:
-		return "", nil
+		return "", "", nil
 	case 1:
 	default:
-		return "", errTwoHeaders
+		return "", "", errTwoHeaders
 	}
 	v := vals[0]
 	if v == "" {
-		return "", errEmptyHeader
+		return "", "", errEmptyHeader
 	}
 	scheme, rest, hasRest := strings.Cut(v, " ")
 	if !isToken(scheme) {
-		return "", errBadHeader
+		return "", "", errBadHeader
 	}
-	if !strings.EqualFold(scheme, "Bearer") && !(dpop && strings.EqualFold(scheme, "DPoP")) {
-		return "", nil // another scheme: no bearer credentials
+	emptyErr, syntaxErr := errEmptyToken, errTokenSyntax
+	switch {
+	case strings.EqualFold(scheme, schemeBearer):
+		scheme = schemeBearer
+	case dpopOn && strings.EqualFold(scheme, schemeDPoP):
+		scheme = schemeDPoP
+		emptyErr, syntaxErr = errEmptyDPoPToken, errDPoPTokenSyntax
+	default:
+		return "", "", nil // another scheme: no credentials
 	}
 	rest = strings.TrimLeft(rest, " ")
 	if !hasRest || rest == "" {
-		return "", errEmptyToken
+		return "", "", emptyErr
 	}
 	if !isB64token(rest) {
 		if strings.ContainsAny(rest, " \t,") {
-			return "", errExtraParts
+			return "", "", errExtraParts
 		}
-		return "", errTokenSyntax
+		return "", "", syntaxErr
 	}
-	return rest, nil
+	return scheme, rest, nil
 }
 
-// hasBearerScheme reports whether an Authorization header line uses the
-// Bearer scheme, well-formed or not.
-func hasBearerScheme(vals []string) bool {
+// hasTokenScheme reports whether an Authorization header line uses the
+// Bearer scheme (or DPoP, when dpopOn), well-formed or not.
+func hasTokenScheme(vals []string, dpopOn bool) bool {
 	for _, v := range vals {
 		scheme, _, _ := strings.Cut(strings.TrimLeft(v, " "), " ")
-		if strings.EqualFold(scheme, "Bearer") {
+		if strings.EqualFold(scheme, schemeBearer) || (dpopOn && strings.EqualFold(scheme, schemeDPoP)) {
 			return true
 		}
 	}

@@ -28,6 +28,11 @@ const (
 	CodeInsufficientScope              = "insufficient_scope"
 	CodeInsufficientUserAuthentication = "insufficient_user_authentication"
 	CodeTemporarilyUnavailable         = "temporarily_unavailable"
+	// CodeInvalidDPoPProof and CodeUseDPoPNonce are the DPoP error codes
+	// of RFC 9449 sections 7.1 and 9: the proof was refused, or it lacks
+	// a current server nonce (sent in the DPoP-Nonce header).
+	CodeInvalidDPoPProof = "invalid_dpop_proof"
+	CodeUseDPoPNonce     = "use_dpop_nonce"
 )
 
 // DefaultRealm is the realm of the challenge unless [WithRealm] sets one.
@@ -77,17 +82,22 @@ type Failure struct {
 	// max_age; the JSON body carries them too. Names must be RFC 7230
 	// tokens and not one of the parameters above (others are dropped).
 	Params []Param
-	// Scheme is the authentication scheme of the challenge; empty means
-	// "Bearer". A DPoP-aware caller sets "DPoP" (RFC 9449 section 7.1) to
-	// answer in the scheme the client used.
+	// Scheme is the authentication scheme of the challenge that carries
+	// the error; empty means "Bearer". The middleware sets "DPoP" (RFC 9449
+	// section 7.1) to answer a request sent with the DPoP scheme in that
+	// scheme.
 	Scheme string
-	// DPoPAlgs, when set, are the DPoP proof algorithms the API accepts,
-	// space-separated (RFC 9449 section 7.1): the algs parameter of the
-	// challenge when Scheme is "DPoP"; otherwise WriteError adds a second
-	// challenge, DPoP with realm and algs, beside the Bearer one, for an
-	// API that accepts both schemes. The middleware sets it with
-	// [WithDPoP].
-	DPoPAlgs string
+	// Challenges, when set, are all the challenges of the answer, in
+	// order, one per scheme the resource accepts (RFC 9110 section 11.6.1),
+	// each in a WWW-Authenticate field of its own (so that Header.Get
+	// returns the first, and parsers of one challenge per field work): for
+	// example Bearer and DPoP with its algs (RFC 9449 section 7.2). The error, error_description, scope and
+	// Params go into the challenge whose scheme is Scheme (the first one
+	// when none is); each challenge carries the realm, its own Params (not
+	// sent in the body) and resource_metadata. Empty means one challenge
+	// of Scheme. The middleware fills it in when DPoP is configured
+	// ([WithDPoP]).
+	Challenges []Challenge
 	// Realm is the realm of the challenge; empty means DefaultRealm.
 	Realm string
 	// ResourceMetadata is the absolute URL of the resource's RFC 9728
@@ -98,8 +108,22 @@ type Failure struct {
 	// Err is the cause, for logs and metrics: ErrMissingToken,
 	// ErrInvalidRequest, an error matching validator.ErrInvalidToken or
 	// validator.ErrKeysUnavailable (with the exact reason the client is
-	// not told), or a guard's error class.
+	// not told), a guard's error class, or with DPoP
+	// ErrBoundTokenAsBearer, ErrDPoPRequired or a *dpop.Error (matching
+	// dpop.ErrInvalidProof, dpop.ErrUseNonce, dpop.ErrUnboundToken or
+	// dpop.ErrStoreUnavailable).
 	Err error
+}
+
+// Challenge is one challenge of a WWW-Authenticate field: a scheme and
+// the auth-params that belong to the scheme rather than to the error,
+// such as DPoP's algs.
+type Challenge struct {
+	// Scheme is the authentication scheme, such as "Bearer" or "DPoP".
+	Scheme string
+	// Params are the scheme's own auth-params; names follow the rules of
+	// [Failure.Params].
+	Params []Param
 }
 
 // Param is an auth-param of a challenge (RFC 7235 section 2.1). The value
@@ -137,6 +161,9 @@ func (f *Failure) LogValue() slog.Value {
 	for _, p := range f.Params {
 		attrs = append(attrs, slog.String(p.Name, p.Value))
 	}
+	if f.Scheme != "" {
+		attrs = append(attrs, slog.String("scheme", f.Scheme))
+	}
 	if f.Err != nil {
 		attrs = append(attrs, slog.String("err", f.Err.Error()))
 	}
@@ -153,7 +180,9 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, f *Failure)
 //   - a 4xx answer carries the challenge
 //     WWW-Authenticate: Bearer realm="..." followed, when Code is set, by
 //     error, error_description and scope, then Params, then
-//     resource_metadata when ResourceMetadata is set;
+//     resource_metadata when ResourceMetadata is set; with Challenges,
+//     one WWW-Authenticate field per challenge, in order, the error in
+//     the one of Scheme (see [Failure.Challenges]);
 //   - a 503 carries Retry-After instead;
 //   - the body is a JSON object with the same error, error_description,
 //     scope and Params, or {} when Code is empty.
@@ -170,11 +199,9 @@ func WriteError(w http.ResponseWriter, f *Failure) {
 	desc := SafeDescription(f.Description)
 	h := w.Header()
 	if status >= 400 && status < 500 {
-		h.Set("WWW-Authenticate", challenge(f, desc))
-		if f.DPoPAlgs != "" && !strings.EqualFold(f.Scheme, "DPoP") {
-			h.Add("WWW-Authenticate", challenge(&Failure{
-				Scheme: "DPoP", Realm: f.Realm, DPoPAlgs: f.DPoPAlgs, ResourceMetadata: f.ResourceMetadata,
-			}, ""))
+		h.Del("WWW-Authenticate")
+		for _, c := range challenges(f, desc) {
+			h.Add("WWW-Authenticate", c)
 		}
 	}
 	if status == http.StatusServiceUnavailable {
@@ -199,54 +226,94 @@ func statusFor(code string) int {
 	return http.StatusUnauthorized
 }
 
-// challenge builds the value of WWW-Authenticate: the scheme (Bearer
-// unless f.Scheme says otherwise), the realm, and the auth-params.
-func challenge(f *Failure, desc string) string {
-	scheme, realm := f.Scheme, f.Realm
-	if !isToken(scheme) {
-		scheme = "Bearer"
-	}
+// challenges builds the WWW-Authenticate field values, one challenge
+// each: the challenge of f.Scheme (Bearer unless it says otherwise) with
+// the realm and the auth-params, or every challenge of f.Challenges in
+// order, the error in the one of f.Scheme.
+func challenges(f *Failure, desc string) []string {
+	realm := f.Realm
 	if realm == "" {
 		realm = DefaultRealm
 	}
 	var b strings.Builder
+	if len(f.Challenges) == 0 {
+		writeChallenge(&b, f, f.Scheme, realm, desc, true, nil)
+		return []string{b.String()}
+	}
+	main := 0
+	for i, c := range f.Challenges {
+		if strings.EqualFold(c.Scheme, f.Scheme) {
+			main = i
+			break
+		}
+	}
+	out := make([]string, len(f.Challenges))
+	for i, c := range f.Challenges {
+		b.Reset()
+		writeChallenge(&b, f, c.Scheme, realm, desc, i == main, c.Params)
+		out[i] = b.String()
+	}
+	return out
+}
+
+// writeChallenge writes one challenge: scheme and realm, the error's
+// auth-params when withError, the scheme's own params, and
+// resource_metadata.
+func writeChallenge(b *strings.Builder, f *Failure, scheme, realm, desc string, withError bool, own []Param) {
+	if !isToken(scheme) {
+		scheme = "Bearer"
+	}
 	b.WriteString(scheme)
 	b.WriteString(" realm=")
-	writeQuoted(&b, realm)
+	writeQuoted(b, realm)
 	param := func(name, value string) {
 		b.WriteString(", ")
 		b.WriteString(name)
 		b.WriteByte('=')
-		writeQuoted(&b, value)
+		writeQuoted(b, value)
 	}
-	if f.Code != "" {
-		param("error", f.Code)
-		if desc != "" {
-			param("error_description", desc)
+	if withError {
+		if f.Code != "" {
+			param("error", f.Code)
+			if desc != "" {
+				param("error_description", desc)
+			}
+			if f.Scope != "" {
+				param("scope", f.Scope)
+			}
 		}
-		if f.Scope != "" {
-			param("scope", f.Scope)
+		for _, p := range f.Params {
+			if extraParam(p.Name) {
+				param(p.Name, p.Value)
+			}
 		}
 	}
-	for _, p := range f.Params {
-		if extraParam(p.Name) {
+	for _, p := range own {
+		if extraParam(p.Name) && !(withError && hasParam(f.Params, p.Name)) {
 			param(p.Name, p.Value)
 		}
-	}
-	if f.DPoPAlgs != "" && strings.EqualFold(scheme, "DPoP") {
-		param("algs", f.DPoPAlgs)
 	}
 	if f.ResourceMetadata != "" {
 		param("resource_metadata", f.ResourceMetadata)
 	}
-	return b.String()
+}
+
+// hasParam reports whether params name an auth-param name (names are
+// case-insensitive).
+func hasParam(params []Param, name string) bool {
+	for _, p := range params {
+		if strings.EqualFold(p.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // extraParam reports whether name may be sent as one of Failure.Params:
 // a token that does not repeat a parameter the Failure's fields set.
 func extraParam(name string) bool {
 	switch strings.ToLower(name) {
-	case "realm", "error", "error_description", "scope", "resource_metadata", "algs":
+	case "realm", "error", "error_description", "scope", "resource_metadata":
 		return false
 	}
 	return isToken(name)
@@ -341,7 +408,7 @@ type settings struct {
 	errorHandler     ErrorHandler
 	onReject         func(*http.Request, *Failure)
 	resourceMetadata func(*http.Request) string
-	dpop             *dpopSettings // nil when DPoP is off
+	dpop             *dpopConfig // nil when DPoP is off
 }
 
 type settingsKey struct{}
@@ -360,14 +427,14 @@ func (s *settings) isDefault() bool {
 }
 
 func (s *settings) reject(w http.ResponseWriter, r *http.Request, f *Failure) {
-	if s.dpop != nil {
-		s.dpop.decorate(r, f)
-	}
 	if f.Realm == "" {
 		f.Realm = s.realm
 	}
 	if f.ResourceMetadata == "" && s.resourceMetadata != nil {
 		f.ResourceMetadata = s.resourceMetadata(r)
+	}
+	if s.dpop != nil {
+		s.dpop.decorate(r, f)
 	}
 	if s.onReject != nil {
 		s.onReject(r, f)
@@ -381,8 +448,10 @@ func (s *settings) reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 
 // Reject answers r with f the way the middleware that handled r is
 // configured to: with its realm (unless f.Realm is set), its metadata URL,
-// its OnReject hook and its error handler. Without such a middleware, it
-// uses DefaultRealm and [WriteError]. Guards that run after the
+// its OnReject hook and its error handler; with [WithDPoP], in the scheme
+// the client used (unless f.Scheme is set) and with the challenges of
+// every accepted scheme on a 401 (unless f.Challenges is set). Without
+// such a middleware, it uses DefaultRealm and [WriteError]. Guards that run after the
 // middleware, like those of package scopes, reject through it.
 func Reject(w http.ResponseWriter, r *http.Request, f *Failure) {
 	settingsFrom(r.Context()).reject(w, r, f)
@@ -396,6 +465,8 @@ func classify(err error) *Failure {
 	switch {
 	case errors.Is(err, jwtmiddleware.ErrJWTMissing):
 		return &Failure{Status: http.StatusUnauthorized, Description: "bearer token required", Err: ErrMissingToken}
+	case errors.Is(err, ErrDPoPRequired):
+		return &Failure{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the DPoP scheme is required", Err: ErrDPoPRequired}
 	case errors.As(err, &re):
 		return requestFailure(re)
 	case errors.As(err, &f):
@@ -491,21 +562,6 @@ func isCompactJWS(token string) bool {
 
 // invalidToken makes an error of a custom TokenValidator match
 // validator.ErrInvalidToken.
-// ErrBoundToken is the cause (Failure.Err, which also matches
-// validator.ErrInvalidToken) of the refusal of a token that is bound to a
-// key (it has a cnf claim: DPoP, mutual TLS) and was sent as a bearer
-// token.
-var ErrBoundToken = errors.New("sender-constrained token sent as a bearer token")
-
-func boundTokenFailure() *Failure {
-	return &Failure{
-		Status:      http.StatusUnauthorized,
-		Code:        CodeInvalidToken,
-		Description: "token is bound to a key and is not a bearer token",
-		Err:         &invalidToken{ErrBoundToken},
-	}
-}
-
 type invalidToken struct{ err error }
 
 func (e *invalidToken) Error() string        { return "invalid token: " + e.err.Error() }

@@ -7,7 +7,6 @@ import (
 	"path"
 
 	"github.com/apiguard/apiguard/claims"
-	"github.com/apiguard/apiguard/dpop"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 )
 
@@ -179,6 +178,10 @@ func WithOnReject(hook func(r *http.Request, f *Failure)) Option {
 // built on go-jwt-middleware v2, which also finds the claims under
 // jwtmiddleware.ContextKey{}.
 //
+// With [WithDPoP], requests with the DPoP scheme are accepted too; a
+// DPoP-bound token sent with the Bearer scheme is refused whatever the
+// options.
+//
 // Requests without bearer credentials get a 401 with a bare challenge,
 // malformed credentials a 400 invalid_request, a token v rejects a 401
 // invalid_token, and a v that cannot load its keys a 503: see [WriteError].
@@ -203,20 +206,6 @@ func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 		}
 		if cl == nil {
 			return nil, tokenFailure(token, errNoClaims)
-		}
-		if st := dpopRequestFrom(ctx); st != nil && st.scheme == "DPoP" {
-			if err := checkDPoP(ctx, c.dpop, st, token, cl); err != nil {
-				return nil, err
-			}
-			return cl, nil
-		}
-		if cl.Confirmation.Present {
-			// Every token that gets here came with the Bearer scheme (or
-			// in the query); a token bound to a key (cnf, RFC 7800: DPoP's
-			// cnf.jkt, mTLS's x5t#S256) is never accepted as a bearer
-			// token, or a stolen one would work without the key
-			// (RFC 9449 section 7.2).
-			return nil, boundTokenFailure()
 		}
 		return cl, nil
 	}
@@ -260,12 +249,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.s.reject(w, r, requestFailure(queryErr))
 		return
 	}
-	if h.dpop != nil {
-		if r = h.serveDPoP(w, r); r == nil {
-			return
-		}
-	}
-	if h.queryParam == "" && hasBearerScheme(r.Header["Authorization"]) {
+	if h.queryParam == "" && hasTokenScheme(r.Header["Authorization"], h.s.dpop != nil) {
 		// The query method is off, yet a token in both places is still
 		// two methods (RFC 6750 section 2).
 		if r2, stripped, _ := takeQueryToken(r, "access_token"); stripped {
@@ -320,10 +304,11 @@ func plainPath(p, rawPath string) bool {
 	return c == p || (c+"/" == p && c != "/")
 }
 
-// extract is the jwtmiddleware.TokenExtractor: "" means no bearer
-// credentials, an error is a malformed request.
+// extract is the jwtmiddleware.TokenExtractor: "" means no credentials,
+// an error is a malformed request (or, with DPoP required, a Bearer one).
 func (h *handler) extract(r *http.Request) (string, error) {
-	token, err := tokenFromHeader(r.Header["Authorization"], h.dpop != nil)
+	d := h.s.dpop
+	scheme, token, err := tokenFromHeader(r.Header["Authorization"], d != nil)
 	if err != nil {
 		return "", err
 	}
@@ -335,7 +320,17 @@ func (h *handler) extract(r *http.Request) (string, error) {
 			if !isB64token(q) {
 				return "", errTokenSyntax
 			}
-			token = q
+			scheme, token = schemeBearer, q
+		}
+	}
+	if d != nil && scheme == schemeBearer {
+		if len(r.Header["Dpop"]) > 0 {
+			// A proof with a Bearer token: the client meant DPoP, and a
+			// bound token must not pass as a bearer one (RFC 9449 7.2).
+			return "", errProofWithBearer
+		}
+		if d.required {
+			return "", ErrDPoPRequired
 		}
 	}
 	return token, nil
@@ -362,10 +357,12 @@ func (p *promote) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx = context.WithValue(ctx, settingsKey{}, p.settings)
 	}
 	if c, ok := parent.Value(jwtmiddleware.ContextKey{}).(*claims.Claims); ok && c != nil {
+		var f *Failure
+		if ctx, f = bind(ctx, w, r, p.settings.dpop, c); f != nil {
+			p.settings.reject(w, r, f)
+			return
+		}
 		ctx = claims.NewContext(ctx, c)
-	}
-	if st := dpopRequestFrom(parent); st != nil && st.ok {
-		ctx = dpop.NewContext(ctx, st.proof)
 	}
 	if ctx != parent {
 		r = r.WithContext(ctx)

@@ -18,7 +18,11 @@
 // with 401 insufficient_user_authentication (RFC 9470). A request without validated claims, because credentials were
 // optional or the guard was mounted without the middleware, gets 401 with a
 // bare challenge. Guards answer through middleware.Reject, so they use the
-// realm, error handler and OnReject hook of the middleware in front of them.
+// realm, error handler and OnReject hook of the middleware in front of them,
+// and, behind a middleware that accepts DPoP (middleware.WithDPoP), answer
+// in the scheme the client used: a DPoP request's 403 carries
+// WWW-Authenticate: DPoP realm="api", error="insufficient_scope", ...,
+// algs="...".
 //
 // The constructors panic on arguments that could never or would always
 // match, such as no scopes at all: those are programming errors.

@@ -10,21 +10,19 @@
 // AUTH0_DOMAIN (such as "tenant.us.auth0.com", giving the issuer
 // "https://tenant.us.auth0.com/") and AUTH0_AUDIENCE.
 //
+// Every protected route takes DPoP-bound tokens (RFC 9449) beside Bearer
+// ones: -dpop=off|allowed|required (default allowed) selects the mode,
+// -dpop-nonce requires server nonces, and -redis=host:port keeps the
+// replay store in Redis, shared by every replica (default: in memory).
+// Proofs may use ES256, ES384, ES512, PS256, RS256 or EdDSA, be at most
+// 300 s old (30 s ahead), and must name the URL of the request as the API
+// sees it (plain http on loopback).
+//
 // The API starts even when the issuer is down: protected routes answer 503
 // with Retry-After until the keys load, which happens in the background as
 // soon as the issuer answers. GET /healthz answers 200 while the process
 // runs, GET /readyz 200 once the keys are loaded (503 before). It logs one
 // line at start-up, key fetch warnings, and nothing per request.
-//
-// DPoP (RFC 9449): -dpop=allowed (the default) takes Bearer tokens and
-// DPoP-bound tokens (Authorization: DPoP <token> with a DPoP proof),
-// -dpop=required only the latter, -dpop=off only Bearer tokens; a
-// DPoP-bound token sent as Bearer is refused in every mode. Proofs: algs
-// ES256, ES384, ES512, PS256, RS256, EdDSA; iat at most 300 s old and 30 s
-// ahead; the URL is the request's own (plain http on loopback). Each proof
-// is accepted once, remembered in memory, or with -redis=host:port in
-// Redis (replicas share it). -dpop-nonce requires server nonces
-// (DPoP-Nonce). GET /api/claims adds cnf_jkt for DPoP requests.
 //
 // GET /.well-known/oauth-protected-resource serves the API's metadata (RFC
 // 9728): resource is -audience, authorization_servers [-issuer]; every 401
@@ -43,9 +41,6 @@ import (
 	"net"
 	"os"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/apiguard/apiguard/dpop/redisstore"
 	"github.com/apiguard/apiguard/examples/internal/api"
 	"github.com/apiguard/apiguard/examples/internal/issuer"
 	"github.com/apiguard/apiguard/validator"
@@ -74,25 +69,26 @@ func main() {
 		log.Fatal(err)
 	}
 	defer closeValidator()
-	closeStore, err := cfg.openStore()
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer closeStore()
 	l, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		log.Fatal(err)
 	}
+	dpopOpt, closeStore, err := cfg.dpopOption()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeStore()
 	log.Printf("listening on http://%s (issuer %s, audience %s, keys %s, DPoP %s)", l.Addr(), cfg.Issuer, cfg.Audience, cfg.keysFrom(), cfg.dpopSummary())
-	log.Fatal(api.NewServer(api.NewHandler(v, cfg.Settings)).Serve(l))
+	log.Fatal(api.NewServer(api.NewHandler(v, cfg.Settings, dpopOpt)).Serve(l))
 }
 
 // config is what the command line and the environment say.
 type config struct {
 	api.Settings
 	addr     string
-	redis    string   // host:port of the DPoP replay store, "" for memory
 	warnings []string // printed at start-up
+	proofs   api.Proofs
+	redis    string // -redis host:port, "" for the in-memory replay store
 }
 
 // parseConfig reads the flags in args, falling back to AUTH0_DOMAIN and
@@ -106,21 +102,16 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Audience, "audience", "", "API identifier, such as https://contacts.example.com (default $AUTH0_AUDIENCE)")
 	fs.StringVar(&c.JWKSURL, "jwks-url", "", "`URL` of the issuer's signing keys (default: Auth0's {issuer}.well-known/jwks.json)")
 	fs.BoolVar(&c.Discovery, "discovery", false, "find the signing keys by OpenID discovery (jwks_uri of {issuer}/.well-known/openid-configuration)")
-	mode := fs.String("dpop", string(api.DPoPAllowed), "DPoP-bound tokens: `off`, allowed (with Bearer tokens) or required")
-	fs.BoolVar(&c.DPoP.Nonce, "dpop-nonce", false, "require DPoP server nonces")
-	fs.StringVar(&c.redis, "redis", "", "`host:port` of a Redis that keeps used DPoP proofs (default: in memory)")
+	fs.StringVar(&c.proofs.Mode, "dpop", "allowed", "DPoP-bound tokens (RFC 9449): `off`, allowed (beside Bearer) or required")
+	fs.BoolVar(&c.proofs.Nonce, "dpop-nonce", false, "require server nonces in DPoP proofs (RFC 9449 section 9)")
+	fs.StringVar(&c.redis, "redis", "", "keep the DPoP replay store in Redis at `host:port` (default: in memory, one process)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	switch m := api.DPoPMode(*mode); m {
-	case api.DPoPOff, api.DPoPAllowed, api.DPoPRequired:
-		c.DPoP.Mode = m
-	default:
-		return config{}, fmt.Errorf("-dpop must be off, allowed or required, not %q", *mode)
+	if _, err := api.ParseDPoPMode(c.proofs.Mode); err != nil {
+		return config{}, fmt.Errorf("-dpop: %w", err)
 	}
-	if c.DPoP.Mode == api.DPoPOff && (c.DPoP.Nonce || c.redis != "") {
-		return config{}, errors.New("-dpop-nonce and -redis need DPoP: -dpop=allowed or required")
-	}
+	c.DPoP.Mode = api.DPoPMode(c.proofs.Mode) // the metadata says what the flags say
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
@@ -155,36 +146,6 @@ func (c config) keysFrom() string {
 		return "by OpenID discovery"
 	}
 	return "at Auth0's {issuer}.well-known/jwks.json"
-}
-
-// openStore connects the DPoP replay store to Redis when -redis is set,
-// and returns the function that closes it.
-func (c *config) openStore() (func(), error) {
-	if c.redis == "" {
-		return func() {}, nil
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: c.redis})
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		_ = rdb.Close()
-		return nil, fmt.Errorf("redis at %s: %w", c.redis, err)
-	}
-	c.DPoP.Store = redisstore.New(rdb, redisstore.Config{})
-	return func() { _ = rdb.Close() }, nil
-}
-
-// dpopSummary says how DPoP is set up, for the start-up line.
-func (c config) dpopSummary() string {
-	s := string(c.DPoP.EffectiveMode())
-	if c.DPoP.EffectiveMode() == api.DPoPOff {
-		return s
-	}
-	if c.DPoP.Nonce {
-		s += ", nonces"
-	}
-	if c.redis != "" {
-		return s + ", replays in Redis at " + c.redis
-	}
-	return s + ", replays in memory"
 }
 
 // newValidator builds the validator for c. It does not wait for the

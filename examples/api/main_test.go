@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -191,47 +190,4 @@ func TestMetadataFromFlags(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
 	assert.Equal(t, audience, m.Resource)
 	assert.Equal(t, []string{p.Issuer}, m.AuthorizationServers)
-}
-
-func TestParseDPoPFlags(t *testing.T) {
-	base := []string{"-issuer", "https://i/", "-audience", "x"}
-	for _, tc := range []struct {
-		args    []string
-		mode    api.DPoPMode
-		nonce   bool
-		redis   string
-		wantErr bool
-	}{
-		{args: nil, mode: api.DPoPAllowed},
-		{args: []string{"-dpop=off"}, mode: api.DPoPOff},
-		{args: []string{"-dpop=required", "-dpop-nonce"}, mode: api.DPoPRequired, nonce: true},
-		{args: []string{"-redis=127.0.0.1:6379"}, mode: api.DPoPAllowed, redis: "127.0.0.1:6379"},
-		{args: []string{"-dpop=sometimes"}, wantErr: true},
-		{args: []string{"-dpop=off", "-dpop-nonce"}, wantErr: true},
-		{args: []string{"-dpop=off", "-redis=127.0.0.1:6379"}, wantErr: true},
-	} {
-		c, err := parseConfig(append(base, tc.args...), func(string) string { return "" }, io.Discard)
-		if tc.wantErr {
-			assert.Error(t, err, "%q", tc.args)
-			continue
-		}
-		require.NoError(t, err, "%q", tc.args)
-		assert.Equal(t, tc.mode, c.DPoP.Mode, "%q", tc.args)
-		assert.Equal(t, tc.nonce, c.DPoP.Nonce, "%q", tc.args)
-		assert.Equal(t, tc.redis, c.redis, "%q", tc.args)
-	}
-}
-
-// TestRedisUnreachable: -redis with nothing listening fails at start-up,
-// rather than refusing every DPoP request later.
-func TestRedisUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	c, err := parseConfig([]string{"-issuer", "https://i/", "-audience", "x", "-redis", addr}, func(string) string { return "" }, io.Discard)
-	require.NoError(t, err)
-	_, err = c.openStore()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), addr)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apiguard/apiguard/examples/internal/grpcapi"
 	"github.com/apiguard/apiguard/examples/internal/loopback"
+	"github.com/apiguard/apiguard/examples/internal/stack"
 	"github.com/apiguard/apiguard/validator"
 )
 
@@ -42,10 +43,18 @@ func (g *grpcService) close() {
 	g.srv.Stop()
 }
 
-// callGRPC calls WhoAmI and ListContacts with the web app's current access
-// token and checks their status codes.
-func (w *walk) callGRPC(ctx context.Context, wantList codes.Code) {
-	c := grpcapi.NewClient(w.grpc.conn, w.tokens.access())
+// callGRPC shows that the web app's DPoP-bound token is refused over gRPC
+// without a proof, then calls WhoAmI and ListContacts with a bearer token
+// of alice's for scope and checks their status codes.
+func (w *walk) callGRPC(ctx context.Context, scope string, wantList codes.Code) {
+	_, err := grpcapi.NewClient(w.grpc.conn, w.tokens.access()).WhoAmI(ctx)
+	w.check(status.Code(err) == codes.Unauthenticated, "%s with the web app's DPoP-bound token and no proof -> %v (want Unauthenticated)  %s",
+		grpcapi.MethodWhoAmI, status.Code(err), status.Convert(err).Message())
+	token, err := w.st.AccessToken(ctx, stack.Alice, scope)
+	if !w.check(err == nil, "a bearer token for %s, scope %q: %v", stack.Alice.Username, scope, err) {
+		return
+	}
+	c := grpcapi.NewClient(w.grpc.conn, token)
 	sub, err := c.WhoAmI(ctx)
 	w.check(status.Code(err) == codes.OK, "%s -> %v (want OK)  %s", grpcapi.MethodWhoAmI, status.Code(err), sub)
 	list, err := c.ListContacts(ctx)

@@ -275,11 +275,10 @@ func (w *walk) run(ctx context.Context) {
 
 	w.step("Call the API directly without a token")
 	w.noToken(ctx)
-
 	w.dpopWalk(ctx)
 
 	w.step("Call the gRPC service with the same access token")
-	w.callGRPC(ctx, codes.OK)
+	w.callGRPC(ctx, tokenScope, codes.OK)
 
 	w.step("Refresh the tokens (refresh token rotation)")
 	_, before, _ := w.tokens.last()
@@ -296,7 +295,7 @@ func (w *walk) run(ctx context.Context) {
 	}
 	w.call(ctx, "private", http.StatusOK)
 	w.call(ctx, "contacts", http.StatusForbidden)
-	w.callGRPC(ctx, codes.PermissionDenied)
+	w.callGRPC(ctx, "openid profile", codes.PermissionDenied)
 
 	w.step("Log out")
 	if w.submitHome(ctx, "logout") {

@@ -10,11 +10,6 @@
 //	GET /readyz        200 once the issuer's signing keys are loaded, else 503 (readiness)
 //	GET /.well-known/oauth-protected-resource  the API's metadata (RFC 9728)
 //
-// Every protected route also takes DPoP-bound tokens (Authorization: DPoP
-// <token> with a DPoP proof) unless Settings.DPoP turns DPoP off or makes
-// it required; GET /api/claims then adds cnf_jkt, the proof key's
-// thumbprint.
-//
 // Rejections are written by the apiguard middleware (RFC 6750: 400, 401, 403
 // or 503 with WWW-Authenticate); every 401 and 403 challenge carries
 // resource_metadata="http://<Host>/.well-known/oauth-protected-resource",
@@ -29,7 +24,6 @@ import (
 	"time"
 
 	"github.com/apiguard/apiguard/claims"
-	"github.com/apiguard/apiguard/dpop"
 	"github.com/apiguard/apiguard/middleware"
 	"github.com/apiguard/apiguard/resource"
 	"github.com/apiguard/apiguard/scopes"
@@ -62,17 +56,12 @@ var MFAStepUp = scopes.StepUp{
 // (MetadataWarning says so at start-up).
 func NewHandler(v *validator.Validator, s Settings, opts ...middleware.Option) http.Handler {
 	mux := http.NewServeMux()
-	var own []middleware.Option
+	// The DPoP option of s comes first, so that opts (the api command's
+	// -dpop, -dpop-nonce and -redis: Proofs.Option) can override it.
+	own := []middleware.Option{s.DPoP.option()}
 	if meta, err := resource.NewHandler(s.Metadata()); err == nil {
 		mux.Handle(meta.Path(), meta)
 		own = append(own, middleware.WithResourceMetadataFunc(metadataURL(meta.Path())))
-	}
-	pv, err := s.DPoP.Verifier()
-	if err != nil {
-		panic("api: DPoP settings: " + err.Error())
-	}
-	if pv != nil {
-		own = append(own, middleware.WithDPoP(pv, s.DPoP.middlewareMode()))
 	}
 	guard := middleware.New(v, append(own, opts...)...)
 	mux.HandleFunc("GET /api/public", public)
@@ -161,8 +150,8 @@ type ClaimsView struct {
 	Permissions []string                   `json:"permissions"`       // Auth0 RBAC permissions
 	OrgID       string                     `json:"org_id"`            // Auth0 organization, "" when none
 	ExpiresAt   int64                      `json:"exp"`               // expiry, Unix seconds
+	Thumbprint  string                     `json:"cnf_jkt,omitempty"` // DPoP key thumbprint (cnf.jkt); absent for Bearer tokens
 	Custom      map[string]json.RawMessage `json:"custom"`            // custom claims, such as namespaced ones
-	CnfJKT      string                     `json:"cnf_jkt,omitempty"` // the DPoP proof key's thumbprint (the token's cnf.jkt); absent for Bearer tokens
 }
 
 // NewClaimsView builds the JSON view of validated claims.
@@ -171,6 +160,9 @@ func NewClaimsView(c *claims.Claims) ClaimsView {
 		Subject: c.Subject, Issuer: c.Issuer, Audience: c.Audience, Client: c.Client(),
 		Scopes: c.Scopes, Permissions: c.Permissions, OrgID: c.OrgID,
 		ExpiresAt: c.ExpiresAt.Unix(), Custom: map[string]json.RawMessage{},
+		// The middleware refuses a bound token sent as Bearer, so cnf.jkt
+		// here is the key of the DPoP proof it verified.
+		Thumbprint: c.Confirmation.JKT,
 	}
 	if v.Scopes == nil {
 		v.Scopes = []string{}
@@ -187,11 +179,7 @@ func NewClaimsView(c *claims.Claims) ClaimsView {
 }
 
 func claimsView(w http.ResponseWriter, r *http.Request) {
-	v := NewClaimsView(mustClaims(r))
-	if p, ok := dpop.FromContext(r.Context()); ok {
-		v.CnfJKT = p.Thumbprint
-	}
-	writeJSON(w, v)
+	writeJSON(w, NewClaimsView(mustClaims(r)))
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

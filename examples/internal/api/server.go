@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -10,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/apiguard/apiguard/dpop"
-	"github.com/apiguard/apiguard/middleware"
 	"github.com/apiguard/apiguard/resource"
 	"github.com/apiguard/apiguard/validator"
 )
@@ -84,51 +81,18 @@ const (
 // unless DPoP.Algs says otherwise.
 var DefaultDPoPAlgs = []string{"ES256", "ES384", "ES512", "PS256", "RS256", "EdDSA"}
 
-// DPoP is the single place that says how the API takes DPoP proofs: the
-// middleware (NewHandler) and the metadata
-// (dpop_signing_alg_values_supported whenever the mode is not DPoPOff,
-// dpop_bound_access_tokens_required with DPoPRequired) read the same
-// fields, so that what the API announces and what it does cannot drift
-// apart.
+// DPoP is the single place that says how the API takes DPoP proofs.
+//
+// DPoP is not wired into the middleware yet: today only the metadata
+// reads it (dpop_signing_alg_values_supported whenever the mode is not
+// DPoPOff, dpop_bound_access_tokens_required with DPoPRequired). Whoever
+// connects DPoP to the middleware reads the same two fields, so that what
+// the API announces and what it does cannot drift apart.
 type DPoP struct {
 	// Mode is DPoPAllowed when empty.
 	Mode DPoPMode
 	// Algs are the accepted proof algorithms; nil means DefaultDPoPAlgs.
 	Algs []string
-	// Nonce requires server nonces (RFC 9449 section 9), made with a
-	// random key of this process.
-	Nonce bool
-	// Store keeps the used proofs; nil means an in-memory store of this
-	// process (dpop.MemoryStore). Replicas share a Redis store.
-	Store dpop.ReplayStore
-}
-
-// Verifier returns the proof verifier d describes, or nil when DPoP is
-// off (iat window 300 s old / 30 s ahead, the URL from the request).
-func (d DPoP) Verifier() (*dpop.Verifier, error) {
-	if d.EffectiveMode() == DPoPOff {
-		return nil, nil
-	}
-	cfg := dpop.Config{Algorithms: d.EffectiveAlgs(), ReplayStore: d.Store}
-	if d.Nonce {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		cfg.NonceKeys = [][]byte{key}
-	}
-	return dpop.NewVerifier(cfg)
-}
-
-// middlewareMode is the middleware's name for the mode.
-func (d DPoP) middlewareMode() middleware.DPoPMode {
-	switch d.EffectiveMode() {
-	case DPoPRequired:
-		return middleware.DPoPRequired
-	case DPoPOff:
-		return middleware.DPoPOff
-	}
-	return middleware.DPoPAllowed
 }
 
 // EffectiveMode returns Mode with its default applied.

@@ -34,7 +34,7 @@ type transaction struct {
 	invitation  string
 	prompt      []string
 	challenge   string
-	dpopJKT     string // dpop_jkt: the DPoP key the code will be bound to
+	dpopJKT     string // dpop_jkt (RFC 9449 section 10)
 	nonce       string
 	userID      string // set once the user has logged in
 	authTime    time.Time
@@ -96,6 +96,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", fmt.Sprintf("Unsupported response_mode: %s", rm))
 		return
 	}
+	dpopJKT, ok := dpopJKTParam(q.Get("dpop_jkt"))
+	if !ok {
+		fail("invalid_request", "Parameter 'dpop_jkt' is malformed")
+		return
+	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
 	case challenge == "" && method != "":
@@ -149,8 +154,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		client: client, redirectURI: redirectURI, state: state,
 		scopes: strings.Fields(q.Get("scope")), api: api, org: org,
 		invitation: invitation, prompt: prompt, challenge: challenge,
-		dpopJKT: q.Get("dpop_jkt"), nonce: q.Get("nonce"), stepUp: stepUp,
+		nonce: q.Get("nonce"), stepUp: stepUp,
 	}
+	tx.dpopJKT = dpopJKT
 	s.mu.Lock()
 	s.sweepLocked()
 	sess := s.sessions[browser]
@@ -439,7 +445,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, tx *transaction,
 
 	code := randomToken()
 	s.mu.Lock()
-	s.codes[code] = &authCode{grant: g, redirectURI: tx.redirectURI, challenge: tx.challenge, dpopJKT: tx.dpopJKT, expires: s.now().Add(s.cfg.CodeLifetime)}
+	s.codes[code] = &authCode{grant: g, redirectURI: tx.redirectURI, challenge: tx.challenge, expires: s.now().Add(s.cfg.CodeLifetime), dpopJKT: tx.dpopJKT}
 	s.mu.Unlock()
 	redirectWith(w, r, tx.redirectURI, url.Values{"code": {code}}, tx.state)
 }

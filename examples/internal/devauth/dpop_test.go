@@ -13,91 +13,136 @@ import (
 	"github.com/apiguard/apiguard/examples/internal/browser"
 )
 
-// postDPoP sends a form to the token endpoint with a DPoP proof (none
-// when proof is "").
-func (e *env) postDPoP(form url.Values, proof string) (int, map[string]any) {
+// postDPoP sends a form to the token endpoint with a DPoP proof of k for
+// it (none when k is nil), changed by opts.
+func (e *env) postDPoP(form url.Values, k *dpoptest.Key, opts ...dpoptest.Option) (int, map[string]any) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.issuer+"oauth/token", strings.NewReader(form.Encode()))
+	endpoint := e.issuer + "oauth/token"
+	req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	require.NoError(e.t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(clientID, clientSecret)
-	if proof != "" {
-		req.Header.Set("DPoP", proof)
+	if k != nil {
+		req.Header.Set("DPoP", k.Proof(http.MethodPost, endpoint, opts...))
 	}
 	return e.do(req)
 }
 
-// TestDPoPTokens: a token request with a valid DPoP proof gets a
-// DPoP-bound access token (token_type DPoP, cnf.jkt) and refresh tokens
-// bound to the same key; dpop_jkt on /authorize binds the code; bad proofs
-// are invalid_dpop_proof.
-func TestDPoPTokens(t *testing.T) {
-	e := newEnv(t, nil)
-	k := dpoptest.GenerateKey("ES256")
-	other := dpoptest.GenerateKey("EdDSA")
-	tokenURL := e.issuer + "oauth/token"
-	codeForm := func(code string) url.Values {
-		return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {e.callback}, "code_verifier": {verifier}}
+func (e *env) codeForm(code string) url.Values {
+	return url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {e.callback},
+		"code_verifier": {verifier}, "client_id": {clientID}, "client_secret": {clientSecret},
 	}
+}
+
+func refreshForm(rt string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {clientID}, "client_secret": {clientSecret}}
+}
+
+// TestDPoPBoundTokens (RFC 9449 sections 5 and 6): a token request with a
+// valid proof gets token_type DPoP and an access token with cnf.jkt, the
+// thumbprint of the proof's key; its refresh token is bound to that key:
+// a refresh without a proof, or with another key's, is refused, and with
+// the key it gives a bound token again. Without a proof, nothing changes.
+func TestDPoPBoundTokens(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	k, other := dpoptest.GenerateKey("ES256"), dpoptest.GenerateKey("EdDSA")
 
 	q := e.login(browser.New(), e.authParams(), "alice", "pw-alice")
-	status, tok := e.postDPoP(codeForm(q.Get("code")), k.Proof("POST", tokenURL))
-	require.Equal(t, http.StatusOK, status, tok)
+	status, tok := e.postDPoP(e.codeForm(q.Get("code")), k)
+	require.Equal(t, 200, status, tok)
 	assert.Equal(t, "DPoP", tok["token_type"])
-	_, at := e.verifyJWT(tok["access_token"].(string))
-	assert.Equal(t, map[string]any{"jkt": k.Thumbprint()}, at["cnf"])
-
-	// The refresh token is bound to k: a proof of k refreshes, another key
-	// or no proof does not.
+	_, claims := e.verifyJWT(tok["access_token"].(string))
+	assert.Equal(t, map[string]any{"jkt": k.Thumbprint()}, claims["cnf"])
 	rt := tok["refresh_token"].(string)
-	refresh := func(rt, proof string) (int, map[string]any) {
-		return e.postDPoP(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, proof)
-	}
-	status, body := refresh(rt, other.Proof("POST", tokenURL))
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "invalid_dpop_proof", body["error"])
-	status, body = refresh(rt, "")
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "invalid_dpop_proof", body["error"])
-	status, tok2 := refresh(rt, k.Proof("POST", tokenURL))
-	require.Equal(t, http.StatusOK, status, tok2)
-	assert.Equal(t, "DPoP", tok2["token_type"])
-	_, at2 := e.verifyJWT(tok2["access_token"].(string))
-	assert.Equal(t, map[string]any{"jkt": k.Thumbprint()}, at2["cnf"])
+	require.NotEmpty(t, rt)
 
-	// Proofs are checked: wrong htu, replay, private key.
-	used := k.Proof("POST", tokenURL)
-	for name, proof := range map[string]string{
-		"wrong htu":   k.Proof("POST", e.issuer+"authorize"),
-		"private jwk": k.Proof("POST", tokenURL, dpoptest.WithPrivateJWK()),
+	status, res := e.postDPoP(refreshForm(rt), nil)
+	assert.Equal(t, 400, status)
+	assert.Equal(t, "invalid_dpop_proof", res["error"])
+	status, res = e.postDPoP(refreshForm(rt), other)
+	assert.Equal(t, 400, status)
+	assert.Equal(t, "invalid_dpop_proof", res["error"])
+	status, tok = e.postDPoP(refreshForm(rt), k)
+	require.Equal(t, 200, status, tok)
+	assert.Equal(t, "DPoP", tok["token_type"])
+	_, claims = e.verifyJWT(tok["access_token"].(string))
+	assert.Equal(t, map[string]any{"jkt": k.Thumbprint()}, claims["cnf"])
+
+	// No proof: a Bearer token without cnf, as before.
+	q = e.login(browser.New(), e.authParams(), "alice", "pw-alice")
+	status, tok = e.postDPoP(e.codeForm(q.Get("code")), nil)
+	require.Equal(t, 200, status, tok)
+	assert.Equal(t, "Bearer", tok["token_type"])
+	_, claims = e.verifyJWT(tok["access_token"].(string))
+	assert.NotContains(t, claims, "cnf")
+}
+
+// TestDPoPTokenRequestProofChecked: a proof that package dpop refuses
+// (wrong URL, wrong method, replayed, private key in jwk) is 400
+// invalid_dpop_proof, and the code is not used up by it.
+func TestDPoPTokenRequestProofChecked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	k := dpoptest.GenerateKey("ES256")
+	q := e.login(browser.New(), e.authParams(), "alice", "pw-alice")
+	form := e.codeForm(q.Get("code"))
+	replayed := k.Proof(http.MethodPost, e.issuer+"oauth/token")
+
+	for name, opts := range map[string][]dpoptest.Option{
+		"wrong URL":    {dpoptest.WithClaim("htu", e.issuer+"authorize")},
+		"wrong method": {dpoptest.WithClaim("htm", "GET")},
+		"private jwk":  {dpoptest.WithPrivateJWK()},
+		"typ JWT":      {dpoptest.WithHeader("typ", "JWT")},
 	} {
-		q := e.login(browser.New(), e.authParams(), "alice", "pw-alice")
-		status, body := e.postDPoP(codeForm(q.Get("code")), proof)
-		assert.Equal(t, http.StatusBadRequest, status, name)
-		assert.Equal(t, "invalid_dpop_proof", body["error"], name)
+		status, res := e.postDPoP(form, k, opts...)
+		assert.Equal(t, 400, status, name)
+		assert.Equal(t, "invalid_dpop_proof", res["error"], name)
 	}
-	q = e.login(browser.New(), e.authParams(), "alice", "pw-alice")
-	status, _ = e.postDPoP(codeForm(q.Get("code")), used)
-	require.Equal(t, http.StatusOK, status)
-	q = e.login(browser.New(), e.authParams(), "alice", "pw-alice")
-	status, body = e.postDPoP(codeForm(q.Get("code")), used)
-	assert.Equal(t, http.StatusBadRequest, status, "replayed proof")
-	assert.Equal(t, "invalid_dpop_proof", body["error"])
+	send := func() (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodPost, e.issuer+"oauth/token", strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("DPoP", replayed)
+		return e.do(req)
+	}
+	status, tok := send()
+	require.Equal(t, 200, status, tok)
+	assert.Equal(t, "DPoP", tok["token_type"])
+	status, res := send()
+	assert.Equal(t, 400, status)
+	assert.Equal(t, "invalid_dpop_proof", res["error"])
+}
 
-	// dpop_jkt binds the code to a key.
+// TestDPoPJKTOnAuthorize (RFC 9449 section 10): dpop_jkt binds the code
+// to a key; the token request must prove that key. A malformed dpop_jkt
+// is invalid_request.
+func TestDPoPJKTOnAuthorize(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	k, other := dpoptest.GenerateKey("ES256"), dpoptest.GenerateKey("ES256")
 	params := e.authParams()
 	params.Set("dpop_jkt", k.Thumbprint())
-	q = e.login(browser.New(), params, "alice", "pw-alice")
-	status, body = e.postDPoP(codeForm(q.Get("code")), other.Proof("POST", tokenURL))
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, "invalid_dpop_proof", body["error"])
-	status, tok3 := e.postDPoP(codeForm(q.Get("code")), k.Proof("POST", tokenURL))
-	require.Equal(t, http.StatusOK, status, tok3)
 
-	// Without a proof, tokens are Bearer tokens as before.
-	q = e.login(browser.New(), e.authParams(), "alice", "pw-alice")
-	status, tok4 := e.postDPoP(codeForm(q.Get("code")), "")
-	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, "Bearer", tok4["token_type"])
-	_, at4 := e.verifyJWT(tok4["access_token"].(string))
-	assert.NotContains(t, at4, "cnf")
+	q := e.login(browser.New(), params, "alice", "pw-alice")
+	form := e.codeForm(q.Get("code"))
+	status, res := e.postDPoP(form, nil)
+	assert.Equal(t, 400, status)
+	assert.Equal(t, "invalid_dpop_proof", res["error"])
+	status, res = e.postDPoP(form, other)
+	assert.Equal(t, 400, status)
+	assert.Equal(t, "invalid_dpop_proof", res["error"])
+	status, tok := e.postDPoP(form, k)
+	require.Equal(t, 200, status, tok)
+	assert.Equal(t, "DPoP", tok["token_type"])
+
+	params.Set("dpop_jkt", "not-a-thumbprint")
+	b := browser.New()
+	b.StopAt = func(u *url.URL) bool { return strings.HasPrefix(u.String(), e.callback) }
+	p, err := b.Get(t.Context(), e.issuer+"authorize?"+params.Encode())
+	require.NoError(t, err)
+	loc, err := url.Parse(p.Header.Get("Location"))
+	require.NoError(t, err)
+	assert.Equal(t, "invalid_request", loc.Query().Get("error"))
+	assert.Contains(t, loc.Query().Get("error_description"), "dpop_jkt")
 }

@@ -22,10 +22,9 @@ const Banner = `
 // Server is the development authorization server. It is an http.Handler;
 // serve it on a loopback listener (see the loopback package).
 type Server struct {
-	cfg  Config
-	key  *signingKey
-	mux  *http.ServeMux
-	dpop *dpop.Verifier // DPoP proofs at the token endpoint (RFC 9449 section 5)
+	cfg Config
+	key *signingKey
+	mux *http.ServeMux
 
 	mu       sync.Mutex
 	txs      map[string]*transaction    // pending /authorize requests
@@ -35,6 +34,7 @@ type Server struct {
 	opaque   map[string]*opaqueToken    // audience-less access tokens
 	consents map[string]map[string]bool // user|client|audience -> consented scopes
 	joined   map[string]map[string]bool // user -> organizations joined by invitation
+	proofs   *dpop.Verifier             // DPoP proofs of token requests (dpop.go)
 }
 
 // grant is what a login authorized; codes and refresh token families carry
@@ -58,10 +58,10 @@ type authCode struct {
 	grant       *grant
 	redirectURI string
 	challenge   string
-	dpopJKT     string // dpop_jkt of the authorization request (RFC 9449 section 10)
 	expires     time.Time
 	used        bool
 	family      *family // refresh tokens issued from this code, revoked on reuse
+	dpopJKT     string  // dpop_jkt: the token request's proof must be of this key
 }
 
 // family is a chain of rotated refresh tokens.
@@ -69,7 +69,7 @@ type family struct {
 	grant   *grant
 	expires time.Time
 	revoked bool
-	jkt     string // the DPoP key the family is bound to, "" when none
+	jkt     string // DPoP key the family is bound to, "" for none
 }
 
 // refreshEntry is one refresh token of a family.
@@ -93,14 +93,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devauth: generating key: %w", err)
 	}
-	proofs, err := dpop.NewVerifier(dpop.Config{Now: cfg.Now})
-	if err != nil {
-		return nil, fmt.Errorf("devauth: %w", err)
-	}
 	s := &Server{
 		cfg:      cfg,
 		key:      key,
-		dpop:     proofs,
 		mux:      http.NewServeMux(),
 		txs:      map[string]*transaction{},
 		sessions: map[string]*ssoSession{},
@@ -109,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		opaque:   map[string]*opaqueToken{},
 		consents: map[string]map[string]bool{},
 		joined:   map[string]map[string]bool{},
+		proofs:   newProofVerifier(),
 	}
 	s.mux.HandleFunc("GET /authorize", s.authorize)
 	s.mux.HandleFunc("POST /u/login", s.login)
@@ -157,7 +153,6 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":      []string{"S256"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"dpop_signing_alg_values_supported":     s.dpop.Algorithms(),
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"acr_values_supported":                  []string{ACRMultiFactor, ACRPassword},
 		"claims_supported": []string{

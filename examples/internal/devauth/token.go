@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -12,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/apiguard/apiguard/dpop"
 )
 
 // verifierRE is RFC 7636's code_verifier syntax.
@@ -152,25 +149,6 @@ func invalidClient(w http.ResponseWriter, basic bool) *oauthError {
 	return errorf(http.StatusUnauthorized, "invalid_client", "Client authentication failed")
 }
 
-// tokenProof checks the DPoP proof of a token request (RFC 9449 section
-// 5), if it has one, and returns its key's thumbprint: the access token
-// and refresh tokens are then bound to that key.
-func (s *Server) tokenProof(r *http.Request) (string, *oauthError) {
-	proofs := r.Header.Values("DPoP")
-	if len(proofs) == 0 {
-		return "", nil
-	}
-	p, err := s.dpop.Check(r.Context(), dpop.Request{Proofs: proofs, Method: http.MethodPost, URL: s.url("oauth/token")})
-	if err != nil {
-		var e *dpop.Error
-		if errors.As(err, &e) && e.Code() != "" {
-			return "", errorf(http.StatusBadRequest, e.Code(), "%s", e.Reason)
-		}
-		return "", errorf(http.StatusServiceUnavailable, "temporarily_unavailable", "DPoP replay check unavailable")
-	}
-	return p.Thumbprint, nil
-}
-
 func (s *Server) codeGrant(client *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	code := form.Get("code")
 	if code == "" {
@@ -192,6 +170,8 @@ func (s *Server) codeGrant(client *Client, form url.Values, jkt string) (*tokenR
 		return nil, errorf(http.StatusForbidden, "invalid_grant", "Invalid authorization code")
 	case form.Get("redirect_uri") != ac.redirectURI:
 		return nil, errorf(http.StatusForbidden, "invalid_grant", "The redirect_uri must match the one of the authorization request")
+	case checkKeyBinding(ac.dpopJKT, jkt) != nil:
+		return nil, checkKeyBinding(ac.dpopJKT, jkt)
 	}
 	verifier := form.Get("code_verifier")
 	if ac.challenge != "" || verifier != "" {
@@ -205,9 +185,6 @@ func (s *Server) codeGrant(client *Client, form url.Values, jkt string) (*tokenR
 	}
 	if oerr := s.checkTokenResource(form, ac.grant); oerr != nil {
 		return nil, oerr
-	}
-	if ac.dpopJKT != "" && jkt != ac.dpopJKT {
-		return nil, errorf(http.StatusBadRequest, "invalid_dpop_proof", "The DPoP proof's key is not the dpop_jkt of the authorization request")
 	}
 	// Used only once the request is known good, so that a typo in the
 	// verifier does not burn the code.
@@ -234,6 +211,9 @@ func (s *Server) refreshGrant(client *Client, form url.Values, jkt string) (*tok
 		e.family.revoked = true
 		return nil, errorf(http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token.")
 	}
+	if oerr := checkKeyBinding(e.family.jkt, jkt); oerr != nil {
+		return nil, oerr
+	}
 	g := e.family.grant
 	scopes := g.scopes
 	if form.Has("scope") {
@@ -247,14 +227,6 @@ func (s *Server) refreshGrant(client *Client, form url.Values, jkt string) (*tok
 	if oerr := s.checkTokenResource(form, g); oerr != nil {
 		return nil, oerr
 	}
-	if e.family.jkt != "" && jkt != e.family.jkt {
-		// RFC 9449 section 5: a refresh token bound to a key is used only
-		// with a proof of that key.
-		return nil, errorf(http.StatusBadRequest, "invalid_dpop_proof", "The refresh token is bound to another DPoP key")
-	}
-	if e.family.jkt != "" {
-		jkt = e.family.jkt
-	}
 	e.used = true
 	resp, _, oerr := s.issueLocked(g, scopes, e.family, jkt)
 	return resp, oerr
@@ -262,9 +234,9 @@ func (s *Server) refreshGrant(client *Client, form url.Values, jkt string) (*tok
 
 // issueLocked mints the tokens of one token response. scopes is the
 // access token's scope (narrower than g.scopes after a narrowing refresh).
-// fam is the refresh token family to continue, nil for a new one. jkt, when
-// set, binds the access token (cnf.jkt, token_type DPoP) and a new family
-// to that DPoP key. s.mu must be held.
+// fam is the refresh token family to continue, nil for a new one. jkt is
+// the thumbprint of the request's DPoP key, "" for none: the access token
+// and a new family are bound to it. s.mu must be held.
 func (s *Server) issueLocked(g *grant, scopes []string, fam *family, jkt string) (*tokenResponse, *family, *oauthError) {
 	now := s.now()
 	user := s.cfg.userByID(g.userID)
@@ -299,6 +271,7 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family, jkt string)
 		at["exp"] = now.Add(s.cfg.AccessTokenLifetime).Unix()
 		at["scope"] = resp.Scope
 		at["azp"] = g.clientID
+		bindAccessToken(resp, at, jkt)
 		if api := s.cfg.api(g.audience); api != nil && api.RBAC && api.PermissionsInToken {
 			perms := user.Permissions[g.audience]
 			if perms == nil {
@@ -310,10 +283,6 @@ func (s *Server) issueLocked(g *grant, scopes []string, fam *family, jkt string)
 			at["org_id"] = g.orgID
 		}
 		addAuthentication(at, g)
-		if jkt != "" {
-			at["cnf"] = map[string]string{"jkt": jkt}
-			resp.TokenType = "DPoP"
-		}
 		var err error
 		if resp.AccessToken, err = s.key.sign(at); err != nil {
 			return nil, nil, errorf(http.StatusForbidden, "access_denied", "Could not sign the access token")

@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/dpop"
 	"github.com/apiguard/apiguard/grpcguard"
 )
 
@@ -68,7 +69,14 @@ type Server struct {
 // protected by grpcguard with v. It panics if a registered method has no
 // policy entry: a programming error of this example.
 func NewServer(v grpcguard.Validator, opts ...grpc.ServerOption) *Server {
-	ic := grpcguard.New(v, Policy())
+	// DPoP-bound tokens are taken with a proof in metadata "dpop" (POST
+	// https://<authority>/<service>/<method>), as the HTTP API takes them;
+	// without one they are refused, never used as bearer tokens.
+	proofs, err := dpop.NewVerifier(dpop.Config{})
+	if err != nil {
+		panic("grpcapi: " + err.Error()) // the zero Config is valid
+	}
+	ic := grpcguard.New(v, Policy(), grpcguard.WithDPoP(proofs))
 	opts = append(opts, grpc.ChainUnaryInterceptor(ic.Unary()), grpc.ChainStreamInterceptor(ic.Stream()))
 	s := &Server{Server: grpc.NewServer(opts...), Health: health.NewServer()}
 	s.RegisterService(&serviceDesc, contacts{})

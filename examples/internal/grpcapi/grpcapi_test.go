@@ -11,8 +11,12 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/apiguard/apiguard/dpop/dpoptest"
 	"github.com/apiguard/apiguard/examples/internal/browser"
 	"github.com/apiguard/apiguard/examples/internal/grpcapi"
 	"github.com/apiguard/apiguard/examples/internal/loopback"
@@ -185,7 +189,7 @@ func TestWithDevauthTokens(t *testing.T) {
 	rec := &tokenRecorder{}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	st, err := stack.Start(ctx, stack.Options{OnToken: rec.record})
+	st, err := stack.Start(ctx, stack.Options{OnToken: rec.record, BearerOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,4 +248,43 @@ func signIn(t *testing.T, st *stack.Stack, user stack.DemoUser, rec *tokenRecord
 		t.Fatal("the web app obtained no access token")
 	}
 	return token
+}
+
+// TestDPoPBoundTokens: the service takes a DPoP-bound token only with a
+// proof of its key in metadata "dpop" (POST https://<authority><method>);
+// without one the token is refused, never used as a bearer token.
+func TestDPoPBoundTokens(t *testing.T) {
+	iss := validatortest.NewIssuer()
+	t.Cleanup(iss.Close)
+	v, err := validator.New(t.Context(), iss.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	_, conn := serve(t, v)
+	k := dpoptest.GenerateKey("ES256")
+	token := iss.Mint(k.Bind(), validatortest.WithSubject("auth0|ada"))
+	htu := "https://" + conn.Target() + grpcapi.MethodWhoAmI
+	call := func(md ...string) codes.Code {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), md...)
+		err := conn.Invoke(ctx, grpcapi.MethodWhoAmI, &emptypb.Empty{}, &wrapperspb.StringValue{})
+		return status.Code(err)
+	}
+	if got := call("authorization", "Bearer "+token); got != codes.Unauthenticated {
+		t.Errorf("bound token as Bearer: %v, want Unauthenticated", got)
+	}
+	if got := call("authorization", "DPoP "+token); got != codes.Unauthenticated {
+		t.Errorf("bound token without a proof: %v, want Unauthenticated", got)
+	}
+	proof := k.Proof("POST", htu, dpoptest.WithAccessToken(token))
+	if got := call("authorization", "DPoP "+token, "dpop", proof); got != codes.OK {
+		t.Errorf("bound token with its proof: %v, want OK", got)
+	}
+	if got := call("authorization", "DPoP "+token, "dpop", proof); got != codes.Unauthenticated {
+		t.Errorf("the same proof again: %v, want Unauthenticated", got)
+	}
+	other := dpoptest.GenerateKey("ES256")
+	if got := call("authorization", "DPoP "+token, "dpop", other.Proof("POST", htu, dpoptest.WithAccessToken(token))); got != codes.Unauthenticated {
+		t.Errorf("a proof of another key: %v, want Unauthenticated", got)
+	}
 }

@@ -95,6 +95,9 @@ type Options struct {
 	ExpiryLeeway time.Duration
 	// OnToken is passed to the web app (see webapp.Config).
 	OnToken func(reason string, t *oauth2.Token)
+	// BearerOnly makes the web app ask for bearer tokens, without DPoP
+	// (see webapp.Config).
+	BearerOnly bool
 	// WebAppAddr is where the web app listens; default a free loopback
 	// port, or the port of Auth0.CallbackURL.
 	WebAppAddr string
@@ -202,7 +205,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if st.WebApp, err = webapp.New(ctx, webapp.Config{
 		Issuer: st.Issuer, ClientID: st.ClientID, ClientSecret: st.ClientSecret,
 		RedirectURL: callback, Audience: st.Audience, Scopes: opts.Scopes,
-		APIBaseURL: st.APIURL, ExpiryLeeway: opts.ExpiryLeeway, OnToken: opts.OnToken,
+		APIBaseURL: st.APIURL, ExpiryLeeway: opts.ExpiryLeeway, OnToken: opts.OnToken, BearerOnly: opts.BearerOnly,
 	}); err != nil {
 		webL.Close()
 		return nil, err

@@ -17,17 +17,6 @@ import (
 // returns a fresh access token for the API with scope. It needs devauth:
 // a script cannot log in to a real tenant.
 func (st *Stack) AccessToken(ctx context.Context, user DemoUser, scope string) (string, error) {
-	return st.accessToken(ctx, user, scope, nil)
-}
-
-// DPoPAccessToken is AccessToken with a DPoP proof at the token endpoint,
-// made by proof for the method and URL it is given: devauth then binds the
-// access token to the proof's key (cnf.jkt, token_type DPoP).
-func (st *Stack) DPoPAccessToken(ctx context.Context, user DemoUser, scope string, proof func(method, url string) string) (string, error) {
-	return st.accessToken(ctx, user, scope, proof)
-}
-
-func (st *Stack) accessToken(ctx context.Context, user DemoUser, scope string, proof func(method, url string) string) (string, error) {
 	if st.AuthServer == nil {
 		return "", errors.New("an access token can be minted only with the demo's own authorization server, not with Auth0")
 	}
@@ -64,9 +53,6 @@ func (st *Stack) accessToken(ctx context.Context, user DemoUser, scope string, p
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(st.ClientID), url.QueryEscape(st.ClientSecret))
-	if proof != nil {
-		req.Header.Set("DPoP", proof(http.MethodPost, st.Issuer+"oauth/token"))
-	}
 	resp, err := b.Client.Do(req)
 	if err != nil {
 		return "", err

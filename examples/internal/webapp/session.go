@@ -52,6 +52,8 @@ type session struct {
 	id       string       // guarded by the store's mu
 	lastUsed atomic.Int64 // unix nanoseconds; atomic so that the store never waits for mu
 
+	dpop dpopKey // the session's DPoP key (dpop.go)
+
 	mu      sync.Mutex // held during a refresh: rotation allows one at a time
 	pending *pendingLogin
 	profile *Profile

@@ -64,6 +64,10 @@ type Config struct {
 	// "refresh (expired)". The demo uses it to print the flow. It must not
 	// keep the token.
 	OnToken func(reason string, t *oauth2.Token)
+	// BearerOnly sends no DPoP proofs, so that the tokens stay bearer
+	// tokens, for services that do not take DPoP yet. By default each
+	// session has a DPoP key (dpop.go).
+	BearerOnly bool
 }
 
 // App is the web application; it is an http.Handler.
@@ -104,6 +108,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Say how to authenticate instead of letting x/oauth2 probe: one
 	// request per exchange, and both Auth0 and devauth accept Basic.
 	ep.AuthStyle = oauth2.AuthStyleInHeader
+	if !cfg.BearerOnly {
+		cfg.HTTPClient = dpopClient(cfg.HTTPClient, ep.TokenURL)
+	}
 	a := &App{
 		cfg: cfg,
 		oauth: oauth2.Config{
@@ -136,7 +143,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusForbidden, "error", errorView{Error: "forbidden", Description: "cross-origin form post refused"})
 		return
 	}
-	a.mux.ServeHTTP(w, r)
+	a.mux.ServeHTTP(w, a.withSession(r))
 }
 
 func (a *App) sameOrigin(r *http.Request) bool {
@@ -356,7 +363,7 @@ func (a *App) callAPI(ctx context.Context, path, token string) APIResult {
 		return res
 	}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", authScheme(ctx)+" "+token)
 	}
 	resp, err := a.cfg.HTTPClient.Do(req)
 	if err != nil {
