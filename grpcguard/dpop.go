@@ -11,6 +11,11 @@ import (
 	"github.com/apiguard/apiguard/dpop"
 )
 
+var (
+	errBoundBearer = &Rejection{Code: codes.Unauthenticated, Message: "token is DPoP-bound; send it with the DPoP scheme and a proof", Err: ErrProofRequired}
+	errStrayProof  = invalidRequest("a dpop proof with a Bearer token")
+)
+
 var errProofRequired = &Rejection{Code: codes.Unauthenticated, Message: "token is DPoP-bound; proof required", Err: ErrProofRequired}
 
 // isBound reports whether c is sender-constrained: a token with a

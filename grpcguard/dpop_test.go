@@ -48,14 +48,16 @@ func TestDPoPProofs(t *testing.T) {
 		msg    string
 	}{
 		{"DPoP scheme and proof", "DPoP " + bound, []string{used}, codes.OK, "auth0|alice"},
-		{"Bearer scheme and proof", "Bearer " + bound, []string{proof(bound)}, codes.OK, "auth0|alice"},
+		{"bound token as Bearer, even with a proof", "Bearer " + bound, []string{proof(bound)}, codes.Unauthenticated, "token is DPoP-bound; send it with the DPoP scheme and a proof"},
+		{"bound token as Bearer", "Bearer " + bound, nil, codes.Unauthenticated, "token is DPoP-bound; send it with the DPoP scheme and a proof"},
 		{"replayed proof", "DPoP " + bound, []string{used}, codes.Unauthenticated, "DPoP proof replayed: proof jti already used"},
 		{"no proof", "DPoP " + bound, nil, codes.Unauthenticated, "token is DPoP-bound; proof required"},
 		{"two proofs", "DPoP " + bound, []string{proof(bound), proof(bound)}, codes.InvalidArgument, "invalid request: more than one dpop value"},
 		{"proof for another method", "DPoP " + bound, []string{k.Proof("POST", "https://bufnet"+methodScoped, dpoptest.WithAccessToken(bound))}, codes.Unauthenticated, "invalid DPoP proof: proof htu does not match the request URL"},
 		{"proof of another key", "DPoP " + bound, []string{dpoptest.GenerateKey("ES256").Proof("POST", htu, dpoptest.WithAccessToken(bound))}, codes.Unauthenticated, "invalid DPoP proof: proof key does not match the access token's cnf.jkt"},
 		{"unbound token with the DPoP scheme", "DPoP " + plain, []string{proof(plain)}, codes.Unauthenticated, "access token is not DPoP-bound: access token has no cnf.jkt"},
-		{"unbound token as Bearer with a stray proof", "Bearer " + plain, []string{proof(plain)}, codes.OK, "auth0|bob"},
+		{"unbound token as Bearer with a stray proof", "Bearer " + plain, []string{proof(plain)}, codes.InvalidArgument, "invalid request: a dpop proof with a Bearer token"},
+		{"unbound token as Bearer", "Bearer " + plain, nil, codes.OK, "auth0|bob"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, code, msg := callWith(tc.auth, tc.proofs...)

@@ -202,10 +202,17 @@ func (ic *Interceptor) authorize(ctx context.Context, method string, md Metadata
 	if c == nil {
 		return nil, errNoClaims
 	}
-	if dpopScheme || isBound(c) {
+	// As over HTTP: a bound token comes with the DPoP scheme and a proof,
+	// never as a bearer token, and a proof never rides with a Bearer one.
+	switch bound := isBound(c); {
+	case dpopScheme || (bound && ic.dpop == nil):
 		if ctx, err = ic.checkProof(ctx, md, method, token, c); err != nil {
 			return nil, err
 		}
+	case bound:
+		return nil, errBoundBearer
+	case ic.dpop != nil && len(md.Values(ctx, "dpop")) > 0:
+		return nil, errStrayProof
 	}
 	ctx = claims.NewContext(ctx, c)
 	for _, g := range rule.guards {
