@@ -57,9 +57,9 @@ type memoryShard struct {
 	mu      sync.Mutex
 	entries map[string]int64 // key -> expiry, Unix nanoseconds
 	max     int
-	// nextSweep is the earliest expiry among the entries at the last
-	// sweep: a full shard is not swept again before then, so a full
-	// store refuses in constant time.
+	// nextSweep is at most the earliest expiry among the entries (set
+	// by the last sweep, lowered by each insert): a full shard is not
+	// swept again before then, so a full store refuses in constant time.
 	nextSweep int64
 }
 
@@ -97,6 +97,7 @@ func (s *MemoryStore) CheckAndSet(_ context.Context, key string, expiresAt time.
 		}
 	}
 	sh.entries[key] = expiresAt.UnixNano()
+	sh.nextSweep = min(sh.nextSweep, expiresAt.UnixNano()) // a new entry may expire before the others
 	return true, nil
 }
 
