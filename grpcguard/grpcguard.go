@@ -13,6 +13,7 @@ import (
 
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/dpop"
+	"github.com/apiguard/apiguard/middleware"
 	"github.com/apiguard/apiguard/validator"
 )
 
@@ -197,7 +198,7 @@ func (ic *Interceptor) authorize(ctx context.Context, method string, md Metadata
 	}
 	c, err := ic.v.Validate(ctx, token)
 	if err != nil {
-		return nil, validationRejection(ctx, err)
+		return nil, validationRejection(ctx, token, err)
 	}
 	if c == nil {
 		return nil, errNoClaims
@@ -230,7 +231,7 @@ const msgUnavailable = "signing keys unavailable, retry later"
 // validationRejection maps a Validate error to its answer. Only the class
 // of a *validator.Error is sent: it says what kind of check failed without
 // naming issuers, key IDs or algorithms.
-func validationRejection(ctx context.Context, err error) *Rejection {
+func validationRejection(ctx context.Context, token string, err error) *Rejection {
 	if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		st := status.FromContextError(ctxErr)
 		return &Rejection{Code: st.Code(), Message: st.Message(), Err: err}
@@ -238,10 +239,11 @@ func validationRejection(ctx context.Context, err error) *Rejection {
 	if errors.Is(err, validator.ErrKeysUnavailable) {
 		return &Rejection{Code: codes.Unavailable, Message: msgUnavailable, Err: err}
 	}
+	// The same words as over HTTP: no class that would let a caller map
+	// the trusted issuers, kids or algorithms.
 	msg := "invalid token"
-	var ve *validator.Error
-	if errors.As(err, &ve) && ve.Class != nil && ve.Class != validator.ErrInvalidToken {
-		msg = "invalid token: " + ve.Class.Error()
+	if d := middleware.ClientDescription(token, err); d != msg {
+		msg = "invalid token: " + d
 	}
 	if !errors.Is(err, validator.ErrInvalidToken) {
 		err = &invalidToken{err}

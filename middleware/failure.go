@@ -497,15 +497,27 @@ func tokenFailure(token string, err error) *Failure {
 			Err:         err,
 		}
 	}
-	desc := "invalid token"
-	var ve *validator.Error
-	if errors.As(err, &ve) {
-		desc = clientDescription(token, ve.Class)
-	}
+	desc := ClientDescription(token, err)
 	if !errors.Is(err, validator.ErrInvalidToken) {
 		err = &invalidToken{err}
 	}
 	return &Failure{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: desc, Err: err}
+}
+
+// ClientDescription is what a client may be told about token, refused by
+// the validator with err: the class only for checks that run after the
+// signature verified ("token expired", "token not yet valid", "wrong
+// audience", "missing or invalid claim"), and otherwise "malformed token"
+// or "signature not verified", so that an anonymous client cannot learn
+// which issuers, kids or algorithms are trusted. An error that is not a
+// *validator.Error reads "invalid token". Other transports (package
+// grpcguard) answer with it too.
+func ClientDescription(token string, err error) string {
+	var ve *validator.Error
+	if !errors.As(err, &ve) {
+		return "invalid token"
+	}
+	return clientDescription(token, ve.Class)
 }
 
 // Client descriptions of refused tokens.
