@@ -182,6 +182,20 @@ func (h *Handler) Path() string { return h.path }
 // with [Handler.Path]; see middleware.WithResourceMetadataFunc.
 func (h *Handler) URL() string { return h.url }
 
+// At returns a handler that serves the same document at path, an
+// absolute path of the API's host, instead of [Handler.Path]: for an API
+// that promises its clients another place (the plain WellKnown path for an
+// identifier with a path, say). The document, resource included, is
+// unchanged; URL still names the RFC 9728 place.
+func (h *Handler) At(path string) *Handler {
+	if !strings.HasPrefix(path, "/") {
+		panic("resource: At needs an absolute path")
+	}
+	c := *h
+	c.path = path
+	return &c
+}
+
 // ServeHTTP answers GET and HEAD at the handler's path with 200 and the
 // document as application/json, readable by any origin (CORS: the document
 // is public and carries no credentials); OPTIONS with 204 and the CORS

@@ -215,3 +215,21 @@ func TestMetadataIsCopied(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, resource.WellKnown, nil))
 	assert.True(t, strings.Contains(w.Body.String(), "read:contacts"))
 }
+
+// TestHandlerAt: the same document at another path, and only there.
+func TestHandlerAt(t *testing.T) {
+	h, err := resource.NewHandler(resource.Metadata{Resource: "https://api.example.com/v1"})
+	require.NoError(t, err)
+	require.Equal(t, "/.well-known/oauth-protected-resource/v1", h.Path())
+	at := h.At(resource.WellKnown)
+	for path, want := range map[string]int{resource.WellKnown: http.StatusOK, h.Path(): http.StatusNotFound} {
+		w := httptest.NewRecorder()
+		at.ServeHTTP(w, httptest.NewRequest("GET", "https://api.example.com"+path, nil))
+		assert.Equal(t, want, w.Code, path)
+		if want == http.StatusOK {
+			assert.JSONEq(t, `{"resource":"https://api.example.com/v1"}`, w.Body.String())
+		}
+	}
+	assert.Equal(t, h.URL(), at.URL())
+	assert.Panics(t, func() { h.At("relative") })
+}

@@ -60,8 +60,15 @@ func NewHandler(v *validator.Validator, s Settings, opts ...middleware.Option) h
 	// -dpop, -dpop-nonce and -redis: Proofs.Option) can override it.
 	own := []middleware.Option{s.DPoP.option()}
 	if meta, err := resource.NewHandler(s.Metadata()); err == nil {
-		mux.Handle(meta.Path(), meta)
-		own = append(own, middleware.WithResourceMetadataFunc(metadataURL(meta.Path())))
+		// The contract's place is the plain well-known path, whatever the
+		// audience; RFC 9728 section 3.1 derives another one from an
+		// audience with a path (https://quickstarts/api ->
+		// /.well-known/oauth-protected-resource/api): serve it there too.
+		mux.Handle(resource.WellKnown, meta.At(resource.WellKnown))
+		if meta.Path() != resource.WellKnown {
+			mux.Handle(meta.Path(), meta)
+		}
+		own = append(own, middleware.WithResourceMetadataFunc(metadataURL(resource.WellKnown)))
 	}
 	guard := middleware.New(v, append(own, opts...)...)
 	mux.HandleFunc("GET /api/public", public)
