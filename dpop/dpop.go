@@ -81,7 +81,11 @@ type Config struct {
 	// (RFC 7239) or, without it, X-Forwarded-Proto and X-Forwarded-Host
 	// headers say the scheme and host the client used. Requests from
 	// other addresses, and all requests when this is empty, use r.TLS
-	// and r.Host: no forwarding header is trusted by default.
+	// and r.Host: no forwarding header is trusted by default. Forwarded
+	// wins when present, so a proxy that sets only X-Forwarded-* must
+	// remove a Forwarded header the client sent (some load balancers pass
+	// it through), or the client chooses the URL its proofs are checked
+	// against; PublicBaseURL has no such pitfall.
 	TrustedProxies []netip.Prefix
 
 	// NonceKeys turns on server nonces (RFC 9449 section 9): every proof
