@@ -2,6 +2,9 @@ package validator
 
 import (
 	"crypto"
+	"maps"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apiguard/apiguard/internal/jose"
 )
@@ -91,4 +94,52 @@ var methods = map[string]crypto.Hash{
 	"ES384": crypto.SHA384,
 	"ES512": crypto.SHA512,
 	"EdDSA": 0, // Ed25519 hashes the message itself
+}
+
+// decodeRoom is the stack room Validate decodes a token's segments into:
+// enough for an Auth0 token with a few dozen permissions and an RSA-4096
+// signature. Larger tokens (up to the size cap) decode into the heap.
+const decodeRoom = 2048
+
+// maxInternedKids bounds kidTable: an issuer publishes a few keys at once,
+// and keys rotate seldom.
+const maxInternedKids = 32
+
+// kidTable interns the kids of keys that verified a token, so that the kid
+// of the next token signed with them is a string without an allocation.
+// Only kids of valid tokens get in, so no attacker can fill it.
+type kidTable struct {
+	m  atomic.Pointer[map[string]string] // read without locking
+	mu sync.Mutex                        // serializes add
+}
+
+// get returns kid as a string: the interned one when there is one.
+func (t *kidTable) get(kid []byte) string {
+	if m := t.m.Load(); m != nil {
+		if s, ok := (*m)[string(kid)]; ok {
+			return s
+		}
+	}
+	return string(kid)
+}
+
+// add interns kid, unless the table is full.
+func (t *kidTable) add(kid string) {
+	if m := t.m.Load(); m != nil {
+		if _, ok := (*m)[kid]; ok {
+			return
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.m.Load()
+	if old != nil && len(*old) >= maxInternedKids {
+		return
+	}
+	m := make(map[string]string, 1)
+	if old != nil {
+		m = maps.Clone(*old)
+	}
+	m[kid] = kid
+	t.m.Store(&m)
 }

@@ -38,14 +38,16 @@ func verify(t *jws, k *Key) error {
 func verifySignature(alg string, h crypto.Hash, input string, sig []byte, pub any) bool {
 	if alg == "EdDSA" {
 		pub, ok := pub.(ed25519.PublicKey)
-		// ed25519.Verify panics on a key of another length. It only reads
-		// the message, so the signing input is passed without the copy
-		// that []byte(input) makes for inputs over 32 bytes.
-		msg := unsafe.Slice(unsafe.StringData(input), len(input))
-		return ok && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, msg, sig)
+		// ed25519.Verify panics on a key of another length.
+		return ok && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, readOnly(input), sig)
 	}
-	var buf [sha512.Size]byte
-	digest := hash(&buf, h, input)
+	// The verifiers keep their inputs out of escape analysis' sight, so
+	// these go to the heap: one allocation for both.
+	var scratch struct {
+		digest [sha512.Size]byte
+		der    [derRoom]byte
+	}
+	digest := hash(&scratch.digest, h, input)
 	switch pub := pub.(type) {
 	case *rsa.PublicKey:
 		switch alg[0] {
@@ -55,23 +57,29 @@ func verifySignature(alg string, h crypto.Hash, input string, sig []byte, pub an
 			return rsa.VerifyPSS(pub, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
 		}
 	case *ecdsa.PublicKey:
-		return verifyECDSA(pub, digest, sig)
+		return verifyECDSA(pub, digest, sig, &scratch.der)
 	}
 	return false
 }
+
+// readOnly returns the bytes of s without copying them, for the hash
+// functions and ed25519.Verify, which only read their input: []byte(s)
+// copies a signing input of hundreds of bytes into a new allocation on
+// every call. The result must never be written.
+func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // hash returns the h digest of input in buf.
 func hash(buf *[sha512.Size]byte, h crypto.Hash, input string) []byte {
 	switch h {
 	case crypto.SHA256:
-		d := sha256.Sum256([]byte(input))
-		return append(buf[:0], d[:]...)
+		*(*[sha256.Size]byte)(buf[:]) = sha256.Sum256(readOnly(input))
+		return buf[:sha256.Size]
 	case crypto.SHA384:
-		d := sha512.Sum384([]byte(input))
-		return append(buf[:0], d[:]...)
+		*(*[sha512.Size384]byte)(buf[:]) = sha512.Sum384(readOnly(input))
+		return buf[:sha512.Size384]
 	case crypto.SHA512:
-		d := sha512.Sum512([]byte(input))
-		return append(buf[:0], d[:]...)
+		*buf = sha512.Sum512(readOnly(input))
+		return buf[:]
 	}
 	return nil
 }
@@ -79,17 +87,19 @@ func hash(buf *[sha512.Size]byte, h crypto.Hash, input string) []byte {
 // maxECDSAInt is the byte length of P-521's r and s.
 const maxECDSAInt = 66
 
+// derRoom is the longest DER ECDSA signature: SEQUENCE { INTEGER r,
+// INTEGER s }, each INTEGER at most 2 + 1 + 66 bytes, the SEQUENCE header
+// at most 3.
+const derRoom = 3 + 2*(3+maxECDSAInt)
+
 // verifyECDSA checks a JWS ECDSA signature (RFC 7518 section 3.4: r and s
 // as big-endian integers of the curve's size, concatenated) by encoding it
 // as the ASN.1 DER that ecdsa.VerifyASN1 takes, in a stack buffer.
-func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte) bool {
+func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte, der *[derRoom]byte) bool {
 	size := (pub.Curve.Params().BitSize + 7) / 8
 	if size > maxECDSAInt || len(sig) != 2*size {
 		return false
 	}
-	// SEQUENCE { INTEGER r, INTEGER s }: each INTEGER is at most 2 + 1 +
-	// size bytes, the SEQUENCE header at most 3.
-	var der [3 + 2*(3+maxECDSAInt)]byte
 	body := der[3:3]
 	var ok bool
 	if body, ok = appendDERInt(body, sig[:size]); !ok {
