@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -326,9 +327,15 @@ func NewContext(ctx context.Context, c *Claims) context.Context {
 	return context.WithValue(ctx, contextKey{}, c)
 }
 
-// FromContext returns the claims stored in ctx by [NewContext], usually by
-// the middleware after it validated the request's token.
+// FromContext returns the claims stored in ctx by [NewContext], or else
+// the *Claims that go-jwt-middleware v2's CheckJWT stored under its
+// jwtmiddleware.ContextKey{}: package middleware, which is built on
+// CheckJWT, leaves them there rather than adding a second context value
+// (and a second copy of the request) to every request.
 func FromContext(ctx context.Context) (*Claims, bool) {
-	c, ok := ctx.Value(contextKey{}).(*Claims)
+	if c, ok := ctx.Value(contextKey{}).(*Claims); ok {
+		return c, c != nil
+	}
+	c, ok := ctx.Value(jwtmiddleware.ContextKey{}).(*Claims)
 	return c, ok && c != nil
 }
