@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"slices"
 	"unsafe"
 )
 
@@ -41,23 +42,20 @@ func verifySignature(alg string, h crypto.Hash, input string, sig []byte, pub an
 		// ed25519.Verify panics on a key of another length.
 		return ok && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, readOnly(input), sig)
 	}
-	// The verifiers keep their inputs out of escape analysis' sight, so
-	// these go to the heap: one allocation for both.
-	var scratch struct {
-		digest [sha512.Size]byte
-		der    [derRoom]byte
-	}
-	digest := hash(&scratch.digest, h, input)
+	var buf [sha512.Size]byte
+	digest := hash(&buf, h, input)
 	switch pub := pub.(type) {
 	case *rsa.PublicKey:
 		switch alg[0] {
 		case 'R':
 			return rsa.VerifyPKCS1v15(pub, h, digest, sig) == nil
 		case 'P':
-			return rsa.VerifyPSS(pub, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
+			// VerifyPSS lets its digest escape, which would move buf to
+			// the heap on every path: it gets a copy.
+			return rsa.VerifyPSS(pub, h, slices.Clone(digest), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
 		}
 	case *ecdsa.PublicKey:
-		return verifyECDSA(pub, digest, sig, &scratch.der)
+		return verifyECDSA(pub, digest, sig)
 	}
 	return false
 }
@@ -95,11 +93,12 @@ const derRoom = 3 + 2*(3+maxECDSAInt)
 // verifyECDSA checks a JWS ECDSA signature (RFC 7518 section 3.4: r and s
 // as big-endian integers of the curve's size, concatenated) by encoding it
 // as the ASN.1 DER that ecdsa.VerifyASN1 takes, in a stack buffer.
-func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte, der *[derRoom]byte) bool {
+func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte) bool {
 	size := (pub.Curve.Params().BitSize + 7) / 8
 	if size > maxECDSAInt || len(sig) != 2*size {
 		return false
 	}
+	var der [derRoom]byte // on the heap: VerifyASN1 hides where it goes
 	body := der[3:3]
 	var ok bool
 	if body, ok = appendDERInt(body, sig[:size]); !ok {
