@@ -89,3 +89,41 @@ func TestSlicesShareNothingWritable(t *testing.T) {
 	assert.Equal(t, "s8", c.Scopes[7])
 	assert.Equal(t, c.CustomNames(), d.CustomNames())
 }
+
+// FuzzParseFast holds Parse's fast path to the strict decoder: whatever it
+// accepts, the strict decoder accepts and decodes to the same Claims.
+func FuzzParseFast(f *testing.F) {
+	for _, s := range []string{
+		string(benchPayload),
+		`{
+	"iss": "https://tenant.eu.auth0.com/",
+	"aud": ["https://api.example.com", "https://tenant.eu.auth0.com/userinfo"],
+	"iat": 1764097845,
+	"https://example.com/roles": ["admin", "editor"],
+	"https://example.com/profile": {"team": "blue", "level": 3},
+	"https://example.com/null": null
+}`,
+		`{}`, ` { } `, `{"aud":"a"}`, `{"aud":[]}`, `{"aud":["a" , "b"]}`, `{"scope":"  a b  "}`,
+		`{"exp":0}`, `{"exp":01}`, `{"exp":1.5}`, `{"exp":1e3}`, `{"exp":-1}`, `{"exp":253402300800}`, `{"exp":1234567890123}`,
+		`{"iss":"a","iss":"a"}`, `{"EXP":1}`, `{"Iss":"x"}`, `{"x":1,"x":2}`,
+		`{"x":-0.5e+10}`, `{"x":-}`, `{"x":1.}`, `{"x":.5}`, `{"x":true}`, `{"x":nul}`, `{"x":truex}`, `{"x":[]}`, `{"x":["a",]}`,
+		`{"x":{"a":1}}`, `{"x":[1]}`, `{"x":"\u00e9"}`, "{\"x\":\"caf\xc3\xa9\"}", "{\"x\":\"\xff\"}", "{\"x\":\"\xed\xa0\x80\"}",
+		"{\"x\":\"a\x7fb\"}", "{\"x\":\"a\tb\"}", `{"x":1}x`, `{"x":1} {}`, `{"a":1,}`, `{,}`, `[]`, `"x"`,
+		`{"permissions":["a","b"],"aud":["c"],"scope":"d e","c1":1,"c2":2,"c3":3,"c4":4,"c5":"5"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast := new(Claims)
+		p := parser{src: string(data), room: fast.strBuf[:]}
+		fast.custom = fast.customBuf[:0]
+		if !p.fast(fast) {
+			return
+		}
+		strict := new(Claims)
+		q := parser{src: string(data), room: strict.strBuf[:]}
+		strict.custom = strict.customBuf[:0]
+		require.NoError(t, q.strict(strict), "the fast path took what the strict decoder refuses: %q", data)
+		require.Equal(t, strict, fast, "%q", data)
+	})
+}

@@ -57,19 +57,33 @@ func Parse(data []byte) (*Claims, error) {
 	// so a claims set costs two allocations: this copy and the Claims,
 	// whose arrays back its slices.
 	src := string(data)
-	d := strictjson.NewDecoder(src)
 	c := new(Claims)
-	p := parser{dec: &d.Decoder, src: src, room: c.strBuf[:]}
+	p := parser{src: src, room: c.strBuf[:]}
 	c.custom = c.customBuf[:0]
-	err := p.claims(c)
-	d.Release()
-	if err != nil {
-		return nil, classify(err)
+	if !p.fast(c) {
+		// Anything the fast path does not take: the strict decoder
+		// decides, from scratch.
+		*c = Claims{}
+		p.room = c.strBuf[:]
+		c.custom = c.customBuf[:0]
+		if err := p.strict(c); err != nil {
+			return nil, classify(err)
+		}
 	}
 	if len(c.custom) == 0 {
 		c.custom = nil
 	}
 	return c, nil
+}
+
+// strict decodes p.src into c with the strict jsontext decoder.
+func (p *parser) strict(c *Claims) error {
+	d := strictjson.NewDecoder(p.src)
+	p.dec = &d.Decoder
+	err := p.claims(c)
+	p.dec = nil
+	d.Release()
+	return err
 }
 
 // parser decodes one claims set.
