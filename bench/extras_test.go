@@ -18,8 +18,37 @@ func extraImpls(b *testing.B, fx *fixture.Fixture) []impl {
 	cached := fx.Config()
 	cached.CacheSize = 1000
 	return []impl{
+		{"ApiguardValidateGet", apiguardGetCheck(b, fx)},
 		{"ApiguardValidateCached", apiguardCheck(b, fx, cached)},
 		{"ApiguardMiddleware", apiguardRoundTrip(b, fx)},
+	}
+}
+
+// apiguardGetCheck is Validate followed by reading two of the token's
+// custom claims with claims.Get, as the issue 15 measurements did: the
+// roles ([]string) and the email (string).
+func apiguardGetCheck(b *testing.B, fx *fixture.Fixture) func(context.Context) error {
+	v, err := fx.Validator(fx.Config())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(ctx context.Context) error {
+		c, err := v.Validate(ctx, fx.Token)
+		if err != nil {
+			return err
+		}
+		roles, err := claims.Get[[]string](c, "https://example.com/roles")
+		if err != nil {
+			return err
+		}
+		email, err := claims.Get[string](c, "https://example.com/email")
+		if err != nil {
+			return err
+		}
+		if c.Subject == "" || len(roles) != 2 || email == "" {
+			return errRejected
+		}
+		return nil
 	}
 }
 

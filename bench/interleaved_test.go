@@ -22,7 +22,7 @@ import (
 const interleaveBatch = 8
 
 // interleavedImpls are the validators compared call by call.
-var interleavedImpls = []string{"Raw", "ApiguardValidate", "GoJWTMiddlewareValidator", "GolangJWTKeyfunc"}
+var interleavedImpls = []string{"Raw", "ApiguardValidate", "ApiguardValidateGet", "GoJWTMiddlewareValidator", "GolangJWTKeyfunc"}
 
 func (s *suite) impl(b *testing.B, name string) impl {
 	for _, im := range s.impls {

@@ -11,13 +11,14 @@
 package claims
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -59,7 +60,32 @@ type Claims struct {
 	// bound to. Its JKT is set for DPoP-bound tokens (RFC 9449).
 	Confirmation Confirmation
 
-	custom map[string]jsontext.Value
+	// custom holds the other members in token order, looked up by a
+	// linear scan: a token has a handful, and a map would cost two
+	// allocations per token.
+	custom []customClaim
+
+	// Backing arrays for Audience, Scopes, Permissions and custom when
+	// they fit, so that Parse allocates this struct and one copy of the
+	// input, whatever the claims (an Auth0 token has ~10 such strings
+	// and a few custom claims). The slices are cut to their length, so
+	// an append by a handler copies rather than writes here.
+	strBuf    [16]string
+	customBuf [4]customClaim
+}
+
+// customClaim is a custom claim's name and its JSON text, both substrings
+// of the parsed input (unless the name has escapes).
+type customClaim struct{ name, value string }
+
+// lookup returns the JSON text of custom claim name.
+func (c *Claims) lookup(name string) (string, bool) {
+	for i := range c.custom {
+		if c.custom[i].name == name {
+			return c.custom[i].value, true
+		}
+	}
+	return "", false
 }
 
 // Confirmation is the cnf claim of a sender-constrained token (RFC 7800
@@ -128,9 +154,9 @@ func (c *Claims) HasAudience(aud string) bool { return slices.Contains(c.Audienc
 // CustomNames returns the names of the claims that have no field in Claims,
 // sorted.
 func (c *Claims) CustomNames() []string {
-	names := make([]string, 0, len(c.custom))
-	for n := range c.custom {
-		names = append(names, n)
+	names := make([]string, len(c.custom))
+	for i, cc := range c.custom {
+		names[i] = cc.name
 	}
 	slices.Sort(names)
 	return names
@@ -139,8 +165,11 @@ func (c *Claims) CustomNames() []string {
 // Raw returns a copy of the JSON text of custom claim name, or false when
 // the token has none.
 func (c *Claims) Raw(name string) ([]byte, bool) {
-	v, ok := c.custom[name]
-	return bytes.Clone(v), ok
+	v, ok := c.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	return []byte(v), true
 }
 
 // Get decodes custom claim name into a T. It fails with [ErrMissing] when the
@@ -149,16 +178,83 @@ func (c *Claims) Raw(name string) ([]byte, bool) {
 //
 //	roles, err := claims.Get[[]string](c, "https://example.com/roles")
 func Get[T any](c *Claims, name string) (T, error) {
-	var v T
-	raw, ok := c.custom[name]
+	raw, ok := c.lookup(name)
 	if !ok {
-		return v, &ClaimError{Name: name, Class: ErrMissing}
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
 		var zero T
-		return zero, &ClaimError{Name: name, Class: ErrType, typ: fmt.Sprintf("%T", v), kind: raw.Kind()}
+		return zero, &ClaimError{Name: name, Class: ErrMissing}
+	}
+	// The common shapes of custom claims decode without the general
+	// decoder, which allocates its state, the input's copy and the
+	// result; anything else, errors included, takes the general path.
+	if v, ok := decodeFast[T](raw); ok {
+		return v, nil
+	}
+	var v T
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		var zero T
+		return zero, &ClaimError{Name: name, Class: ErrType, typ: fmt.Sprintf("%T", v), kind: jsontext.Value(raw).Kind()}
 	}
 	return v, nil
+}
+
+// decodeFast decodes raw into a T when T is string or []string and raw is
+// a JSON string, or an array of JSON strings, without escapes: the result
+// is then substrings of raw, as json.Unmarshal would return (raw is valid
+// JSON, checked by Parse). ok is false for anything else.
+func decodeFast[T any](raw string) (v T, ok bool) {
+	switch p := any(&v).(type) {
+	case *string:
+		*p, ok = plainString(raw)
+	case *[]string:
+		*p, ok = plainStrings(raw)
+	}
+	return v, ok
+}
+
+// plainString returns the value of the JSON string raw when it has no
+// escapes.
+func plainString(raw string) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || strings.IndexByte(raw, '\\') >= 0 {
+		return "", false
+	}
+	return raw[1 : len(raw)-1], true
+}
+
+// plainStrings returns the values of raw, a JSON array of strings without
+// escapes, with no whitespace or with single spaces between tokens (as
+// JSON encoders write it).
+func plainStrings(raw string) ([]string, bool) {
+	if len(raw) < 2 || raw[0] != '[' || strings.IndexByte(raw, '\\') >= 0 {
+		return nil, false
+	}
+	rest := strings.TrimSpace(raw[1 : len(raw)-1])
+	if rest == "" {
+		return []string{}, true
+	}
+	out := make([]string, 0, strings.Count(rest, ",")+1)
+	for rest != "" {
+		if rest[0] != '"' {
+			return nil, false
+		}
+		// No escapes: the string ends at the next quote.
+		end := strings.IndexByte(rest[1:], '"') + 1
+		if end == 0 {
+			return nil, false
+		}
+		out = append(out, rest[1:end])
+		rest = strings.TrimLeft(rest[end+1:], " \t\r\n")
+		if rest == "" {
+			break
+		}
+		if rest[0] != ',' {
+			return nil, false
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\r\n")
+		if rest == "" {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // DecodeCustom decodes all custom claims, as one JSON object, into v, which
@@ -166,10 +262,24 @@ func Get[T any](c *Claims, name string) (T, error) {
 // claim names. Claims without a matching field are ignored; a claim of the
 // wrong type fails with [ErrType].
 func (c *Claims) DecodeCustom(v any) error {
-	b, err := json.Marshal(c.custom, json.Deterministic(true))
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrType, err)
+	// The object in name order, as a deterministic encoding of the custom
+	// claims would be: a decoding error then names the same claim
+	// whatever the token's member order.
+	sorted := slices.Clone(c.custom)
+	slices.SortFunc(sorted, func(a, b customClaim) int { return strings.Compare(a.name, b.name) })
+	b := []byte{'{'}
+	for i, cc := range sorted {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = jsontext.AppendQuote(b, cc.name); err != nil {
+			return fmt.Errorf("%w: %v", ErrType, err)
+		}
+		b = append(b, ':')
+		b = append(b, cc.value...)
 	}
+	b = append(b, '}')
 	if err := json.Unmarshal(b, v); err != nil {
 		var name string
 		var se *json.SemanticError
@@ -236,9 +346,15 @@ func NewContext(ctx context.Context, c *Claims) context.Context {
 	return context.WithValue(ctx, contextKey{}, c)
 }
 
-// FromContext returns the claims stored in ctx by [NewContext], usually by
-// the middleware after it validated the request's token.
+// FromContext returns the claims stored in ctx by [NewContext], or else
+// the *Claims that go-jwt-middleware v2's CheckJWT stored under its
+// jwtmiddleware.ContextKey{}: package middleware, which is built on
+// CheckJWT, leaves them there rather than adding a second context value
+// (and a second copy of the request) to every request.
 func FromContext(ctx context.Context) (*Claims, bool) {
-	c, ok := ctx.Value(contextKey{}).(*Claims)
+	if c, ok := ctx.Value(contextKey{}).(*Claims); ok {
+		return c, c != nil
+	}
+	c, ok := ctx.Value(jwtmiddleware.ContextKey{}).(*Claims)
 	return c, ok && c != nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/apiguard/apiguard/claims"
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -288,6 +289,24 @@ func TestContext(t *testing.T) {
 	got, ok = claims.FromContext(context.WithValue(context.Background(), contextKey{}, c))
 	assert.False(t, ok)
 	assert.Nil(t, got)
+
+	// The claims go-jwt-middleware's CheckJWT stored (package middleware
+	// leaves them there) are found; its other claim types are not, and
+	// claims stored by NewContext after them win.
+	mw := context.WithValue(context.Background(), jwtmiddleware.ContextKey{}, c)
+	got, ok = claims.FromContext(mw)
+	require.True(t, ok)
+	assert.Same(t, c, got)
+	_, ok = claims.FromContext(context.WithValue(context.Background(), jwtmiddleware.ContextKey{}, "other"))
+	assert.False(t, ok)
+	_, ok = claims.FromContext(context.WithValue(context.Background(), jwtmiddleware.ContextKey{}, (*claims.Claims)(nil)))
+	assert.False(t, ok)
+	d := mustParse(t, `{"sub":"u2"}`)
+	got, ok = claims.FromContext(claims.NewContext(mw, d))
+	require.True(t, ok)
+	assert.Same(t, d, got)
+	_, ok = claims.FromContext(claims.NewContext(mw, nil))
+	assert.False(t, ok, "a nil *Claims stored by NewContext hides the middleware's")
 
 	// Derived contexts keep the claims.
 	ctx, cancel := context.WithCancel(claims.NewContext(context.Background(), c))

@@ -48,62 +48,82 @@ func (e *parseError) Unwrap() error { return ErrInvalid }
 // variant of a registered one. Errors wrap [ErrInvalid] and never quote the
 // input.
 //
-// The returned Claims keeps references into data for custom claims: data
-// must not be modified afterwards.
+// Parse keeps no reference to data.
 //
 // Parse does not validate anything about the token: use the validator
 // package for that.
 func Parse(data []byte) (*Claims, error) {
-	d := strictjson.NewDecoder(data)
 	// One copy of the input as a string: every string claim without
-	// escapes is a substring of it, so a claims set costs one allocation
-	// for all its strings.
-	p := parser{dec: &d.Decoder, src: string(data)}
-	c, err := p.claims()
-	d.Release()
-	if err != nil {
-		return nil, classify(err)
+	// escapes, and every custom claim's JSON text, is a substring of it,
+	// so a claims set costs two allocations: this copy and the Claims,
+	// whose arrays back its slices.
+	src := string(data)
+	c := new(Claims)
+	p := parser{src: src, room: c.strBuf[:]}
+	c.custom = c.customBuf[:0]
+	if !p.fast(c) {
+		// Anything the fast path does not take: the strict decoder
+		// decides, from scratch.
+		*c = Claims{}
+		p.room = c.strBuf[:]
+		c.custom = c.customBuf[:0]
+		if err := p.strict(c); err != nil {
+			return nil, classify(err)
+		}
+	}
+	if len(c.custom) == 0 {
+		c.custom = nil
 	}
 	return c, nil
+}
+
+// strict decodes p.src into c with the strict jsontext decoder.
+func (p *parser) strict(c *Claims) error {
+	d := strictjson.NewDecoder(p.src)
+	p.dec = &d.Decoder
+	err := p.claims(c)
+	p.dec = nil
+	d.Release()
+	return err
 }
 
 // parser decodes one claims set.
 type parser struct {
-	dec *jsontext.Decoder
-	src string // the input
+	dec  *jsontext.Decoder
+	src  string   // the input
+	room []string // the unused part of the Claims' strBuf
 }
 
-func (p *parser) claims() (*Claims, error) {
+func (p *parser) claims(c *Claims) error {
 	dec := p.dec
 	if dec.PeekKind() != '{' {
 		if _, err := dec.ReadValue(); err != nil {
-			return nil, err
+			return err
 		}
-		return nil, errNotObject
+		return errNotObject
 	}
 	if _, err := dec.ReadToken(); err != nil {
-		return nil, err
+		return err
 	}
-	c := new(Claims)
 	for dec.PeekKind() != '}' {
 		name, err := dec.ReadValue()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := p.member(c, name, dec.InputOffset()); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if _, err := dec.ReadToken(); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := dec.ReadValue(); err != io.EOF {
 		if err == nil {
-			return nil, errSyntax // a second top-level value
+			return errSyntax // a second top-level value
 		}
-		return nil, err
+		return err
 	}
-	return c, nil
+	return nil
 }
 
 // member decodes the value of the member whose raw (quoted) name is raw,
@@ -137,7 +157,7 @@ func (p *parser) member(c *Claims, raw jsontext.Value, end int64) error {
 	case "scope":
 		var s string
 		s, err = p.readString()
-		c.Scopes = splitScope(s)
+		c.Scopes = p.splitScope(s)
 	case "permissions":
 		c.Permissions, err = p.readStrings(false)
 	case "org_id":
@@ -166,10 +186,8 @@ func (p *parser) addCustom(c *Claims, raw jsontext.Value, end int64) error {
 	if err != nil {
 		return err
 	}
-	if c.custom == nil {
-		c.custom = make(map[string]jsontext.Value, 4)
-	}
-	c.custom[name] = v
+	off := int(p.dec.InputOffset())
+	c.custom = append(c.custom, customClaim{name: name, value: p.src[off-len(v) : off]})
 	return nil
 }
 
@@ -197,6 +215,20 @@ func (p *parser) readString() (string, error) {
 	return p.string(raw, p.dec.InputOffset())
 }
 
+// begin starts a slice in the Claims' strBuf; append spills to the heap
+// when it is full.
+func (p *parser) begin() []string { return p.room[:0] }
+
+// keep ends a slice begun by begin: it takes its elements out of the
+// room when they are there, and cuts its capacity so that a later append
+// copies.
+func (p *parser) keep(s []string) []string {
+	if len(s) <= len(p.room) && len(s) > 0 && &s[0] == &p.room[0] {
+		p.room = p.room[len(s):]
+	}
+	return s[:len(s):len(s)]
+}
+
 // readStrings reads an array of strings, or a lone string when single is
 // set (aud may be either, RFC 7519 section 4.1.3).
 func (p *parser) readStrings(single bool) ([]string, error) {
@@ -205,13 +237,13 @@ func (p *parser) readStrings(single bool) ([]string, error) {
 	case '"':
 		if single {
 			s, err := p.readString()
-			return []string{s}, err
+			return p.keep(append(p.begin(), s)), err
 		}
 	case '[':
 		if _, err := dec.ReadToken(); err != nil {
 			return nil, err
 		}
-		out := make([]string, 0, 4)
+		out := p.begin()
 		for dec.PeekKind() != ']' {
 			s, err := p.readString()
 			if err != nil {
@@ -220,7 +252,7 @@ func (p *parser) readStrings(single bool) ([]string, error) {
 			out = append(out, s)
 		}
 		_, err := dec.ReadToken()
-		return out, err
+		return p.keep(out), err
 	}
 	if _, err := dec.ReadValue(); err != nil {
 		return nil, err
@@ -324,19 +356,19 @@ func smallInt(raw []byte) (int64, bool) {
 	return n, n <= maxNumericDate
 }
 
-func splitScope(s string) []string {
+func (p *parser) splitScope(s string) []string {
 	if s == "" {
 		return nil
 	}
 	// RFC 6749 section 3.3: scope tokens are separated by single spaces;
 	// tolerate runs of spaces, nothing else.
-	out := make([]string, 0, strings.Count(s, " ")+1)
+	out := p.begin()
 	for tok := range strings.SplitSeq(s, " ") {
 		if tok != "" {
 			out = append(out, tok)
 		}
 	}
-	return out
+	return p.keep(out)
 }
 
 // classify maps a decoder error to a reason that does not echo the input.

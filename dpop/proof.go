@@ -31,7 +31,7 @@ const maxNumericDate = 253402300799
 // UTF-8 with unique member names, the DPoP claims of their types, no case
 // variants of them. Other members are skipped.
 func parseClaims(data []byte, c *proofClaims) error {
-	d := strictjson.NewDecoder(data)
+	d := strictjson.NewBytesDecoder(data)
 	err := c.decode(&d.Decoder)
 	d.Release()
 	return err

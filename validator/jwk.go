@@ -78,7 +78,7 @@ var (
 )
 
 func scanJWK(data []byte) (*jwkMembers, error) {
-	d := strictjson.NewDecoder(data)
+	d := strictjson.NewBytesDecoder(data)
 	defer d.Release()
 	dec := &d.Decoder
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {

@@ -2,9 +2,9 @@ package validator
 
 import (
 	"crypto"
-	"crypto/rsa"
-
-	"github.com/golang-jwt/jwt/v5"
+	"maps"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apiguard/apiguard/internal/jose"
 )
@@ -80,42 +80,66 @@ var (
 	errKidLen = &Error{Class: ErrUnknownKey, Reason: "kid too long"}
 )
 
-// methods are the signature algorithms this package verifies. PS* use a
-// salt as long as the hash, as RFC 7518 section 3.5 requires, where
-// golang-jwt's defaults accept any salt length on verification.
-var methods = map[string]jwt.SigningMethod{
-	"RS256": jwt.SigningMethodRS256,
-	"RS384": jwt.SigningMethodRS384,
-	"RS512": jwt.SigningMethodRS512,
-	"PS256": strictPSS(jwt.SigningMethodRS256, crypto.SHA256),
-	"PS384": strictPSS(jwt.SigningMethodRS384, crypto.SHA384),
-	"PS512": strictPSS(jwt.SigningMethodRS512, crypto.SHA512),
-	"ES256": jwt.SigningMethodES256,
-	"ES384": jwt.SigningMethodES384,
-	"ES512": jwt.SigningMethodES512,
-	"EdDSA": jwt.SigningMethodEdDSA,
+// methods are the signature algorithms this package verifies, with the
+// hash each signs. PS* use a salt as long as the hash, as RFC 7518 section
+// 3.5 requires (golang-jwt's defaults accept any salt length).
+var methods = map[string]crypto.Hash{
+	"RS256": crypto.SHA256,
+	"RS384": crypto.SHA384,
+	"RS512": crypto.SHA512,
+	"PS256": crypto.SHA256,
+	"PS384": crypto.SHA384,
+	"PS512": crypto.SHA512,
+	"ES256": crypto.SHA256,
+	"ES384": crypto.SHA384,
+	"ES512": crypto.SHA512,
+	"EdDSA": 0, // Ed25519 hashes the message itself
 }
 
-func strictPSS(rs *jwt.SigningMethodRSA, h crypto.Hash) jwt.SigningMethod {
-	opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
-	return &jwt.SigningMethodRSAPSS{
-		SigningMethodRSA: &jwt.SigningMethodRSA{Name: "PS" + rs.Name[2:], Hash: h},
-		Options:          opts,
-		VerifyOptions:    opts,
-	}
+// decodeRoom is the stack room Validate decodes a token's segments into:
+// enough for an Auth0 token with a few dozen permissions and an RSA-4096
+// signature. Larger tokens (up to the size cap) decode into the heap.
+const decodeRoom = 2048
+
+// maxInternedKids bounds kidTable: an issuer publishes a few keys at once,
+// and keys rotate seldom.
+const maxInternedKids = 32
+
+// kidTable interns the kids of keys that verified a token, so that the kid
+// of the next token signed with them is a string without an allocation.
+// Only kids of valid tokens get in, so no attacker can fill it.
+type kidTable struct {
+	m  atomic.Pointer[map[string]string] // read without locking
+	mu sync.Mutex                        // serializes add
 }
 
-// verify checks t's signature with k, which must fit t's alg.
-func verify(t *jws, k *Key) error {
-	m, ok := methods[t.Header.Alg]
-	if !ok || !k.fits(t.Header.Alg) {
-		return errKeyMismatch
+// get returns kid as a string: the interned one when there is one.
+func (t *kidTable) get(kid []byte) string {
+	if m := t.m.Load(); m != nil {
+		if s, ok := (*m)[string(kid)]; ok {
+			return s
+		}
 	}
-	if len(t.Signature) == 0 {
-		return errNoSignature
+	return string(kid)
+}
+
+// add interns kid, unless the table is full.
+func (t *kidTable) add(kid string) {
+	if m := t.m.Load(); m != nil {
+		if _, ok := (*m)[kid]; ok {
+			return
+		}
 	}
-	if err := m.Verify(t.SigningInput, t.Signature, k.Public); err != nil {
-		return errNoSignature
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.m.Load()
+	if old != nil && len(*old) >= maxInternedKids {
+		return
 	}
-	return nil
+	m := make(map[string]string, 1)
+	if old != nil {
+		m = maps.Clone(*old)
+	}
+	m[kid] = kid
+	t.m.Store(&m)
 }

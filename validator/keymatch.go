@@ -46,5 +46,15 @@ func snapshotKey(k *Key) (s keySnapshot, ok bool) {
 // matches reports whether k, which the caller has checked with fits, is
 // the snapshot's key.
 func (s *keySnapshot) matches(k *Key) bool {
-	return k.ID == s.id && k.Algorithm == s.alg && s.pub.Equal(k.Public)
+	if k.ID != s.id || k.Algorithm != s.alg {
+		return false
+	}
+	// rsa.PublicKey.Equal compares the moduli in constant time through
+	// two copies of their bytes; a public key is no secret, and big.Int's
+	// Cmp compares the same values without allocating on every cache hit.
+	if a, ok := s.pub.(*rsa.PublicKey); ok {
+		b, ok := k.Public.(*rsa.PublicKey)
+		return ok && b != nil && b.N != nil && a.E == b.E && a.N.Cmp(b.N) == 0
+	}
+	return s.pub.Equal(k.Public)
 }

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/internal/jose"
 )
 
 // Defaults and limits of [Config].
@@ -137,6 +138,7 @@ type Validator struct {
 	maxSize   int
 	now       func() time.Time
 	cache     *tokenCache // nil unless Config.CacheSize > 0
+	kids      kidTable
 	owned     []io.Closer // the key sources New made, closed by Close
 	// errAudience names the accepted audiences, for the logs.
 	errAudience error
@@ -232,28 +234,49 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 			v.cache.drop(hash, e)
 		}
 	}
-	t, err := parseJWS(token, v.maxSize)
+	parts, err := jose.Split(token, v.maxSize, joseErrors)
 	if err != nil {
 		return nil, err
 	}
-	h := &t.Header
-	if err := v.headerAllowed(h); err != nil {
+	// The decoded segments of a typical token fit in this array on the
+	// stack: nothing keeps a reference to them past this call (claims.Parse
+	// copies the payload, the kid is interned or copied).
+	var room [decodeRoom]byte
+	buf := room[:]
+	if n := parts.DecodedLen(); n > len(buf) {
+		buf = make([]byte, n)
+	}
+	hdr, err := jose.Decode(buf, parts.Header, joseErrors)
+	if err != nil {
 		return nil, err
 	}
-	if err := t.DecodePayload(); err != nil {
+	buf = buf[len(hdr):]
+	var h header
+	kid, err := jose.DecodeHeaderKid(hdr, &h, joseErrors)
+	if err != nil {
 		return nil, err
 	}
+	h.Kid = v.kids.get(kid)
+	if err := v.headerAllowed(&h); err != nil {
+		return nil, err
+	}
+	payload, err := jose.Decode(buf, parts.Payload, joseErrors)
+	if err != nil {
+		return nil, err
+	}
+	buf = buf[len(payload):]
 	// The issuer picks the key set: an unknown one is refused before the
 	// claims are decoded, and costs no key fetch.
-	if iss, ok := peekIssuer(t.Payload); ok {
+	if iss, ok := peekIssuer(payload); ok {
 		if _, known := v.sources[string(iss)]; !known {
 			return nil, v.issuerError(string(iss))
 		}
 	}
-	if err := t.DecodeSignature(); err != nil {
+	sig, err := jose.Decode(buf, parts.Signature, joseErrors)
+	if err != nil {
 		return nil, err
 	}
-	c, err := claims.Parse(t.Payload)
+	c, err := claims.Parse(payload)
 	if err != nil {
 		return nil, &Error{Class: ErrMalformed, Reason: strings.TrimPrefix(err.Error(), "claims: "), Err: err}
 	}
@@ -267,9 +290,10 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	}
 	// The signature is checked before the claims' values, so that a forged
 	// token is reported as forged even when it is also expired.
-	if err := verify(t, k); err != nil {
+	if err := verify(&jws{Header: h, SigningInput: parts.SigningInput, Signature: sig}, k); err != nil {
 		return nil, err
 	}
+	v.kids.add(h.Kid)
 	if err := v.checkTimes(c, now); err != nil {
 		return nil, err
 	}

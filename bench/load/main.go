@@ -1,20 +1,21 @@
 // Command load is a bounded HTTP load test on loopback. It starts, in this
 // process, three servers with the example API's protected route
-// GET /api/private, all checking the same RS256 access token (the
-// benchmark fixture, from a fake issuer):
+// GET /api/private and its public route GET /api/public, checking RS256
+// access tokens of the benchmark fixture (from a fake issuer):
 //
 //   - apiguard: middleware.New around a validator without the verified-token
-//     cache;
-//   - apiguard-cached: the same with the cache on (when the library has it);
+//     cache, loaded with 1,000 distinct tokens;
 //   - go-jwt-middleware: go-jwt-middleware v2's CheckJWT around its
-//     validator with its caching JWKS provider.
+//     validator with its caching JWKS provider, with the same tokens;
+//   - apiguard-cached: apiguard with the cache on, loaded with one repeated
+//     token, and, as "public", on its unauthenticated route.
 //
 // It then sends them requests from a fixed number of workers, each with
 // one keep-alive HTTP/1.1 connection and one request in flight (as wrk
 // does), for a fixed time per server, in several interleaved rounds, and
-// prints requests per second (median of the rounds) and their ratios. It
-// only ever connects to the servers it started on 127.0.0.1, and stops by
-// itself.
+// prints requests per second (median of the rounds) and their ratios
+// (median of the per-round ratios). It only ever connects to the servers
+// it started on 127.0.0.1, and stops by itself.
 //
 //	go run ./load -duration 3s -workers 16 -rounds 5
 package main

@@ -68,33 +68,53 @@ var headerNames = [...]string{"alg", "typ", "kid", "cty", "crit", "b64", "jku", 
 
 // DecodeHeader decodes a JOSE header strictly into h.
 func DecodeHeader(data []byte, h *Header, errs *Errors) error {
-	d := strictjson.NewDecoder(data)
-	err := h.decode(&d.Decoder, errs)
-	d.Release()
+	kid, err := DecodeHeaderKid(data, h, errs)
+	if err == nil && kid != nil {
+		h.Kid = string(kid)
+	}
 	return err
 }
 
-func (h *Header) decode(dec *jsontext.Decoder, errs *Errors) error {
+// DecodeHeaderKid is DecodeHeader for callers that look the kid up before
+// making a string of it: it returns the kid's value (nil when absent),
+// which may alias data, and leaves h.Kid empty. h keeps no reference to
+// data, so data may live on the caller's stack.
+func DecodeHeaderKid(data []byte, h *Header, errs *Errors) (kid []byte, err error) {
+	if kid, ok := decodeCommonHeader(data, h); ok {
+		return kid, nil
+	}
+	*h = Header{}
+	d := newStrict(data)
+	kid, err = h.decode(&d.Decoder, data, errs)
+	d.Release()
+	return kid, err
+}
+
+// newStrict returns a strict decoder over a copy of data: the decoded
+// header must not alias data, and the fast path covers nearly every token.
+func newStrict(data []byte) *strictjson.Decoder { return strictjson.NewDecoder(string(data)) }
+
+func (h *Header) decode(dec *jsontext.Decoder, data []byte, errs *Errors) (kid []byte, err error) {
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
-		return errs.HeaderJSON
+		return nil, errs.HeaderJSON
 	}
 	for dec.PeekKind() != '}' {
 		name, err := dec.ReadValue()
 		if err != nil {
-			return errs.HeaderJSON
+			return nil, errs.HeaderJSON
 		}
 		var str *string
-		isJWK := false
+		isJWK, isKid := false, false
 		switch string(name) {
 		case `"alg"`:
 			if dec.PeekKind() != '"' {
-				return errs.NoAlg
+				return nil, errs.NoAlg
 			}
 			str = &h.Alg
 		case `"typ"`:
 			str = &h.Typ
 		case `"kid"`:
-			str = &h.Kid
+			isKid = true
 		case `"cty"`:
 			str = &h.Cty
 		case `"crit"`:
@@ -112,34 +132,122 @@ func (h *Header) decode(dec *jsontext.Decoder, errs *Errors) error {
 		default:
 			n, err := strictjson.Unquote(name)
 			if err != nil || strictjson.FoldsToAny(n, headerNames[:]) {
-				return errs.HeaderJSON
+				return nil, errs.HeaderJSON
 			}
 		}
 		v, err := dec.ReadValue()
 		if err != nil {
-			return errs.HeaderJSON
+			return nil, errs.HeaderJSON
 		}
-		if isJWK {
+		switch {
+		case isJWK:
 			h.JWK = bytes.Clone(v) // v is valid only until the next read
-		}
-		if str != nil {
+		case isKid:
 			if v.Kind() != '"' {
-				return errs.HeaderJSON
+				return nil, errs.HeaderJSON
+			}
+			if plain := strictjson.Plain(v); plain != nil {
+				// The decoder reads a copy of data: the same bytes are in
+				// data at the same offsets.
+				end := int(dec.InputOffset()) - 1
+				kid = data[end-len(plain) : end : end]
+			} else if kid, err = jsontext.AppendUnquote(nil, v); err != nil {
+				return nil, errs.HeaderJSON
+			}
+		case str != nil:
+			if v.Kind() != '"' {
+				return nil, errs.HeaderJSON
 			}
 			if known, ok := commonValues[string(v)]; ok {
 				*str = known
 			} else if *str, err = strictjson.Unquote(v); err != nil {
-				return errs.HeaderJSON
+				return nil, errs.HeaderJSON
 			}
 		}
 	}
 	if _, err := dec.ReadToken(); err != nil {
-		return errs.HeaderJSON
+		return nil, errs.HeaderJSON
 	}
 	if _, err := dec.ReadValue(); err != io.EOF {
-		return errs.HeaderJSON
+		return nil, errs.HeaderJSON
 	}
-	return nil
+	return kid, nil
+}
+
+// decodeCommonHeader decodes the headers nearly every token has without
+// the general decoder: a JSON object without whitespace of the members
+// alg, typ and kid, each at most once, whose values are strings of
+// printable ASCII without escapes, with alg and typ among commonValues.
+// ok is false for anything else, which the strict decoder then decides:
+// on what it accepts it decides exactly as the strict decoder
+// (FuzzCommonHeader), and it refuses nothing itself.
+func decodeCommonHeader(data []byte, h *Header) (kid []byte, ok bool) {
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
+		return nil, false
+	}
+	*h = Header{}
+	var seenAlg, seenTyp, seenKid bool
+	i := 1
+	if data[i] == '}' {
+		return nil, i+1 == len(data)
+	}
+	for {
+		name, next, ok := plainASCIIString(data, i)
+		if !ok || next >= len(data) || data[next] != ':' {
+			return nil, false
+		}
+		val, end, ok := plainASCIIString(data, next+1)
+		if !ok || end >= len(data) {
+			return nil, false
+		}
+		switch string(name) {
+		case "alg":
+			v, known := commonValues[string(data[next+1:end])]
+			if seenAlg || !known {
+				return nil, false
+			}
+			seenAlg, h.Alg = true, v
+		case "typ":
+			v, known := commonValues[string(data[next+1:end])]
+			if seenTyp || !known {
+				return nil, false
+			}
+			seenTyp, h.Typ = true, v
+		case "kid":
+			if seenKid {
+				return nil, false
+			}
+			seenKid, kid = true, val[:len(val):len(val)]
+		default:
+			return nil, false
+		}
+		switch data[end] {
+		case '}':
+			return kid, end+1 == len(data)
+		case ',':
+			i = end + 1
+		default:
+			return nil, false
+		}
+	}
+}
+
+// plainASCIIString returns the contents of the JSON string at data[i] and
+// the index after it, when it holds only printable ASCII other than '"'
+// and '\\' (so has no escapes and is valid UTF-8).
+func plainASCIIString(data []byte, i int) (s []byte, next int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return data[i+1 : j], j + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
 }
 
 // IsJWTMediaType reports whether cty names a JWT: "JWT" or
@@ -155,6 +263,59 @@ func IsJWTMediaType(cty string) bool {
 	return strings.EqualFold(mt, "jwt")
 }
 
+// Parts are the three segments of a compact JWS, still encoded:
+// substrings of the token.
+type Parts struct {
+	Header, Payload, Signature string
+	// SigningInput is header.payload, as signed.
+	SigningInput string
+}
+
+// DecodedLen is the room the three decoded segments need.
+func (p *Parts) DecodedLen() int {
+	return B64.DecodedLen(len(p.Header)) + B64.DecodedLen(len(p.Payload)) + B64.DecodedLen(len(p.Signature))
+}
+
+// Split checks the compact serialization's size and shape and splits it.
+// It decodes nothing.
+func Split(token string, maxSize int, errs *Errors) (Parts, error) {
+	if len(token) > maxSize {
+		return Parts{}, errs.TooLarge
+	}
+	// The base64url decoder refuses every byte outside its alphabet except
+	// CR and LF, which it skips: refuse those here.
+	if strings.IndexByte(token, '\r') >= 0 || strings.IndexByte(token, '\n') >= 0 {
+		return Parts{}, errs.Encoding
+	}
+	dot1 := strings.IndexByte(token, '.')
+	if dot1 < 0 {
+		return Parts{}, errs.Segments
+	}
+	dot2 := strings.IndexByte(token[dot1+1:], '.')
+	if dot2 < 0 {
+		return Parts{}, errs.Segments
+	}
+	dot2 += dot1 + 1
+	if strings.IndexByte(token[dot2+1:], '.') >= 0 {
+		return Parts{}, errs.Segments
+	}
+	if dot1 == 0 || dot2 == dot1+1 {
+		return Parts{}, errs.Segments
+	}
+	return Parts{Header: token[:dot1], Payload: token[dot1+1 : dot2], Signature: token[dot2+1:], SigningInput: token[:dot2]}, nil
+}
+
+// Decode decodes the segment seg into the front of dst, which must have
+// room for it, and returns that part of dst.
+func Decode(dst []byte, seg string, errs *Errors) ([]byte, error) {
+	// The []byte conversion is only read, so the compiler does not copy.
+	n, err := B64.Decode(dst, []byte(seg))
+	if err != nil {
+		return nil, errs.Encoding
+	}
+	return dst[:n:n], nil
+}
+
 // JWS is a compact JWS split into its parts.
 type JWS struct {
 	Header       Header
@@ -162,70 +323,49 @@ type JWS struct {
 	Payload      []byte // after DecodePayload
 	Signature    []byte // after DecodeSignature
 
-	errs       *Errors
-	token      string
-	dot1, dot2 int
-	buf        []byte // room for the decoded payload and signature
+	errs  *Errors
+	parts Parts
+	buf   []byte // room for the decoded payload and signature
 }
 
 // Parse checks the compact serialization and decodes the header. The
 // payload and the signature wait for DecodePayload and DecodeSignature, so
 // that objects refused for their header cost little.
 func Parse(token string, maxSize int, errs *Errors) (*JWS, error) {
-	if len(token) > maxSize {
-		return nil, errs.TooLarge
-	}
-	// The base64url decoder refuses every byte outside its alphabet except
-	// CR and LF, which it skips: refuse those here.
-	if strings.IndexByte(token, '\r') >= 0 || strings.IndexByte(token, '\n') >= 0 {
-		return nil, errs.Encoding
-	}
-	dot1 := strings.IndexByte(token, '.')
-	if dot1 < 0 {
-		return nil, errs.Segments
-	}
-	dot2 := strings.IndexByte(token[dot1+1:], '.')
-	if dot2 < 0 {
-		return nil, errs.Segments
-	}
-	dot2 += dot1 + 1
-	if strings.IndexByte(token[dot2+1:], '.') >= 0 {
-		return nil, errs.Segments
-	}
-	if dot1 == 0 || dot2 == dot1+1 {
-		return nil, errs.Segments
-	}
-	t := &JWS{SigningInput: token[:dot2], errs: errs, token: token, dot1: dot1, dot2: dot2}
-	// One buffer for the three decoded segments. The []byte conversions
-	// below are only read, so the compiler does not copy the token.
-	t.buf = make([]byte, B64.DecodedLen(dot1)+B64.DecodedLen(len(token)-dot1))
-	hn, err := B64.Decode(t.buf, []byte(token[:dot1]))
+	p, err := Split(token, maxSize, errs)
 	if err != nil {
-		return nil, errs.Encoding
-	}
-	if err := DecodeHeader(t.buf[:hn], &t.Header, errs); err != nil {
 		return nil, err
 	}
-	t.buf = t.buf[hn:]
+	t := &JWS{SigningInput: p.SigningInput, errs: errs, parts: p}
+	// One buffer for the three decoded segments.
+	t.buf = make([]byte, p.DecodedLen())
+	hdr, err := Decode(t.buf, p.Header, errs)
+	if err != nil {
+		return nil, err
+	}
+	if err := DecodeHeader(hdr, &t.Header, errs); err != nil {
+		return nil, err
+	}
+	t.buf = t.buf[len(hdr):]
 	return t, nil
 }
 
 // DecodePayload decodes the payload.
 func (t *JWS) DecodePayload() error {
-	n, err := B64.Decode(t.buf, []byte(t.token[t.dot1+1:t.dot2]))
+	p, err := Decode(t.buf, t.parts.Payload, t.errs)
 	if err != nil {
-		return t.errs.Encoding
+		return err
 	}
-	t.Payload, t.buf = t.buf[:n:n], t.buf[n:]
+	t.Payload, t.buf = p, t.buf[len(p):]
 	return nil
 }
 
 // DecodeSignature decodes the signature, after DecodePayload.
 func (t *JWS) DecodeSignature() error {
-	n, err := B64.Decode(t.buf, []byte(t.token[t.dot2+1:]))
+	s, err := Decode(t.buf, t.parts.Signature, t.errs)
 	if err != nil {
-		return t.errs.Encoding
+		return err
 	}
-	t.Signature = t.buf[:n:n]
+	t.Signature = s
 	return nil
 }

@@ -15,28 +15,44 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Decoder is a jsontext.Decoder reading from a bytes.Buffer, which jsontext
-// parses in place: the raw values it returns alias the input.
+// Decoder is a jsontext.Decoder reading from a string. The raw values it
+// returns alias its own buffer, valid until the next read; callers take
+// what they keep from the string they gave, by InputOffset, so that a
+// decoded claims set keeps substrings of one copy of its input and never
+// aliases the caller's bytes. (Over a bytes.Buffer jsontext would parse in
+// place, but the input would then escape to the heap wherever it lives.)
 type Decoder struct {
 	jsontext.Decoder
-	buf bytes.Buffer
+	r strings.Reader
+	b bytes.Buffer
 }
 
 var pool = sync.Pool{New: func() any { return new(Decoder) }}
 
-// NewDecoder returns a pooled decoder over data. Call Release when done;
-// values read from it stay valid, since they alias data.
-func NewDecoder(data []byte) *Decoder {
+// NewDecoder returns a pooled decoder over src. Call Release when done.
+func NewDecoder(src string) *Decoder {
 	d := pool.Get().(*Decoder)
-	d.buf = *bytes.NewBuffer(data)
-	d.Reset(&d.buf)
+	d.r.Reset(src)
+	d.Reset(&d.r)
+	return d
+}
+
+// NewBytesDecoder returns a pooled decoder over data that parses in
+// place: the raw values it returns alias data and stay valid after later
+// reads, for callers that keep slices of them (DPoP proofs, JWKs). Call
+// Release when done.
+func NewBytesDecoder(data []byte) *Decoder {
+	d := pool.Get().(*Decoder)
+	d.b = *bytes.NewBuffer(data)
+	d.Reset(&d.b)
 	return d
 }
 
 // Release returns d to the pool, without keeping a reference to its input.
 func (d *Decoder) Release() {
-	d.buf = bytes.Buffer{}
-	d.Reset(&d.buf)
+	d.r.Reset("")
+	d.b = bytes.Buffer{}
+	d.Reset(&d.r)
 	pool.Put(d)
 }
 

@@ -33,15 +33,15 @@ func TestFoldsToAny(t *testing.T) {
 
 // A pooled decoder is strict and keeps nothing of its input once released.
 func TestDecoder(t *testing.T) {
-	d := NewDecoder([]byte(`{"a":1,"a":2}`))
+	d := NewDecoder(`{"a":1,"a":2}`)
 	_, err := d.ReadValue()
 	assert.ErrorIs(t, err, jsontext.ErrDuplicateName)
 	d.Release()
 
-	d = NewDecoder([]byte(`{"a":"x"}`))
+	d = NewDecoder(`{"a":"x"}`)
 	v, err := d.ReadValue()
 	require.NoError(t, err)
 	assert.Equal(t, `{"a":"x"}`, string(v))
 	d.Release()
-	assert.Zero(t, d.buf.Len())
+	assert.Zero(t, d.r.Len())
 }
