@@ -2,6 +2,7 @@ package validator_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -45,4 +46,32 @@ func TestValidateAllocations(t *testing.T) {
 		}
 	}))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = claims.Get[string](c, "https://example.com/email") }))
+}
+
+// A token whose decoded segments do not fit Validate's stack room decodes
+// into the heap, with the same result.
+func TestValidateTokenLargerThanStackRoom(t *testing.T) {
+	k := testkit.GenerateKey("large-RS256", "RS256")
+	set, err := validator.NewKeySet(k.Public())
+	require.NoError(t, err)
+	ctx := context.Background()
+	v, err := validator.New(ctx, validator.Config{
+		Issuer:    benchIssuer,
+		Audiences: []string{"https://contacts.example.com"},
+		Keys:      set,
+	})
+	require.NoError(t, err)
+	defer v.Close()
+	c := benchClaims()
+	perms := make([]string, 150)
+	for i := range perms {
+		perms[i] = fmt.Sprintf("read:resource-%03d", i)
+	}
+	c["permissions"] = perms
+	tok := (&testkit.Token{Header: map[string]any{"alg": "RS256", "typ": "JWT", "kid": k.ID}, Claims: c, Key: k}).Sign()
+	require.Greater(t, len(tok), 4096)
+	got, err := v.Validate(ctx, tok)
+	require.NoError(t, err)
+	assert.Equal(t, perms, got.Permissions)
+	assert.True(t, got.HasPermission("read:resource-149"))
 }

@@ -107,7 +107,8 @@ const maxInternedKids = 32
 
 // kidTable interns the kids of keys that verified a token, so that the kid
 // of the next token signed with them is a string without an allocation.
-// Only kids of valid tokens get in, so no attacker can fill it.
+// Only the kids of keys that verified a signature get in, so no attacker
+// can fill it.
 type kidTable struct {
 	m  atomic.Pointer[map[string]string] // read without locking
 	mu sync.Mutex                        // serializes add
