@@ -16,16 +16,15 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"log"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/apiguard/apiguard/examples/internal/grpcapi"
+	"github.com/apiguard/apiguard/examples/internal/issuer"
 	"github.com/apiguard/apiguard/examples/internal/loopback"
 	"github.com/apiguard/apiguard/validator"
 )
@@ -81,26 +80,24 @@ func main() {
 }
 
 // settings resolves the issuer and audience from the flags, else from
-// AUTH0_DOMAIN and AUTH0_AUDIENCE. The issuer is used exactly as given:
-// validator compares it with iss byte for byte.
-func settings(issuer, audience string, getenv func(string) string) (string, string, error) {
-	if issuer == "" {
-		d := strings.TrimSuffix(strings.TrimPrefix(getenv("AUTH0_DOMAIN"), "https://"), "/")
-		if strings.Contains(d, "://") {
-			return "", "", fmt.Errorf("AUTH0_DOMAIN %q: want a domain such as tenant.us.auth0.com (or https://tenant.us.auth0.com)", d)
-		}
-		if d != "" {
-			issuer = "https://" + d + "/"
+// AUTH0_DOMAIN and AUTH0_AUDIENCE. The issuer is used exactly as given
+// (validator compares it with iss byte for byte), with the examples' one
+// rule (package issuer), as the HTTP API applies it.
+func settings(iss, audience string, getenv func(string) string) (string, string, error) {
+	if iss == "" {
+		var err error
+		if iss, err = issuer.FromDomain(getenv("AUTH0_DOMAIN")); err != nil {
+			return "", "", err
 		}
 	}
 	if audience == "" {
 		audience = getenv("AUTH0_AUDIENCE")
 	}
-	if issuer == "" || audience == "" {
+	if iss == "" || audience == "" {
 		return "", "", errors.New("need -issuer and -audience, or AUTH0_DOMAIN and AUTH0_AUDIENCE")
 	}
-	if !strings.HasSuffix(issuer, "/") && strings.Contains(issuer, ".auth0.com") {
-		log.Printf("warning: issuer %q has no trailing slash; Auth0 issuers end with /, so its tokens would be refused as wrong issuer", issuer)
+	if w := issuer.Warning(iss); w != "" {
+		log.Printf("warning: %s", w)
 	}
-	return issuer, audience, nil
+	return iss, audience, nil
 }
