@@ -108,9 +108,7 @@ func (p *parser) fastMember(c *Claims, name string, i int) (int, bool) {
 	case "gty":
 		c.GrantType, i, ok = jsonString(s, i)
 	case "cnf":
-		// An object: the strict decoder reads the confirmation, which
-		// must never be missed (a bound token is never a bearer token).
-		return 0, false
+		c.Confirmation, i, ok = confirmation(s, i)
 	default:
 		if foldsToRegistered(name) {
 			return 0, false // the strict decoder refuses the case variant
@@ -121,6 +119,35 @@ func (p *parser) fastMember(c *Claims, name string, i int) (int, bool) {
 		}
 	}
 	return i, ok
+}
+
+// confirmation decodes the cnf of a DPoP-bound token, {"jkt":"..."} with a
+// plain non-empty string, or {}; any other shape (other confirmation
+// methods, escapes, case variants) goes to the strict decoder, which must
+// never miss a binding: a bound token is never a bearer token.
+func confirmation(s string, i int) (Confirmation, int, bool) {
+	cnf := Confirmation{Present: true}
+	if i == len(s) || s[i] != '{' {
+		return cnf, 0, false
+	}
+	i = skipSpace(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return cnf, i + 1, true
+	}
+	name, i, ok := plainName(s, i)
+	if !ok || name != "jkt" {
+		return cnf, 0, false
+	}
+	if i = skipSpace(s, i); i == len(s) || s[i] != ':' {
+		return cnf, 0, false
+	}
+	if cnf.JKT, i, ok = jsonString(s, skipSpace(s, i+1)); !ok || cnf.JKT == "" {
+		return cnf, 0, false
+	}
+	if i = skipSpace(s, i); i == len(s) || s[i] != '}' {
+		return cnf, 0, false
+	}
+	return cnf, i + 1, true
 }
 
 // foldsToRegistered is strictjson.FoldsToAny(name, registered) for the

@@ -110,6 +110,9 @@ func FuzzParseFast(f *testing.F) {
 		`{"x":{"a":1}}`, `{"x":[1]}`, `{"x":"\u00e9"}`, "{\"x\":\"caf\xc3\xa9\"}", "{\"x\":\"\xff\"}", "{\"x\":\"\xed\xa0\x80\"}",
 		"{\"x\":\"a\x7fb\"}", "{\"x\":\"a\tb\"}", `{"x":1}x`, `{"x":1} {}`, `{"a":1,}`, `{,}`, `[]`, `"x"`,
 		`{"permissions":["a","b"],"aud":["c"],"scope":"d e","c1":1,"c2":2,"c3":3,"c4":4,"c5":"5"}`,
+		`{"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`, `{"cnf":{}}`, `{"cnf": { "jkt" : "a" } }`,
+		`{"cnf":{"jkt":""}}`, `{"cnf":{"jkt":1}}`, `{"cnf":{"JKT":"a"}}`, `{"cnf":{"jkt":"a","x5t#S256":"b"}}`,
+		`{"cnf":{"jkt":"a","jkt":"b"}}`, `{"cnf":"a"}`, `{"cnf":null}`, `{"cnf":{"jkt":"a"},"cnf":{}}`, `{"CNF":{"jkt":"a"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -126,4 +129,29 @@ func FuzzParseFast(f *testing.F) {
 		require.NoError(t, q.strict(strict), "the fast path took what the strict decoder refuses: %q", data)
 		require.Equal(t, strict, fast, "%q", data)
 	})
+}
+
+// TestFastPathConfirmation: a DPoP-bound token's cnf takes the fast path,
+// and its binding is never lost; other shapes go to the strict decoder.
+func TestFastPathConfirmation(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		fast bool
+		want Confirmation
+	}{
+		{`{"sub":"a","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`, true, Confirmation{JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", Present: true}},
+		{`{"sub":"a","cnf":{}}`, true, Confirmation{Present: true}},
+		{`{"sub":"a","cnf":{"x5t#S256":"b"}}`, false, Confirmation{Present: true}},
+		{`{"sub":"a","cnf":{"jkt":"a","x5t#S256":"b"}}`, false, Confirmation{JKT: "a", Present: true}},
+	} {
+		c := new(Claims)
+		p := parser{src: tc.src, room: c.strBuf[:]}
+		c.custom = c.customBuf[:0]
+		assert.Equal(t, tc.fast, p.fast(c), tc.src)
+		got, err := Parse([]byte(tc.src))
+		require.NoError(t, err, tc.src)
+		assert.Equal(t, tc.want, got.Confirmation, tc.src)
+		_, isCustom := got.Raw("cnf")
+		assert.False(t, isCustom, tc.src)
+	}
 }
