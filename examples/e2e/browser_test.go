@@ -97,16 +97,7 @@ func TestRealBrowser(t *testing.T) {
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	err := chromedp.Do(tctx,
-		chromedp.Navigate(st.WebAppURL+"/"),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), stack.Alice.Username),
-		chromedp.SendKeys(chromedp.ID("password"), stack.Alice.Password),
-		chromedp.Click(chromedp.ID("login")),
-		chromedp.Click(chromedp.ID("consent-accept")),
-		chromedp.WaitVisible(chromedp.ID("welcome")),
-	)
+	err := chromedp.Do(tctx, signInAsAlice(st)...)
 	if err != nil {
 		t.Fatalf("sign-in: %v", err)
 	}
@@ -156,18 +147,10 @@ func TestRealBrowserStepUp(t *testing.T) {
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := chromedp.Do(tctx,
-		chromedp.Navigate(st.WebAppURL+"/"),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), stack.Alice.Username),
-		chromedp.SendKeys(chromedp.ID("password"), stack.Alice.Password),
-		chromedp.Click(chromedp.ID("login")),
-		chromedp.Click(chromedp.ID("consent-accept")),
-		chromedp.WaitVisible(chromedp.ID("welcome")),
+	if err := chromedp.Do(tctx, append(signInAsAlice(st),
 		chromedp.Click(chromedp.ID("call-mfa")),
 		chromedp.WaitVisible(chromedp.ID("otp")),
-	); err != nil {
+	)...); err != nil {
 		t.Fatalf("sign-in and step-up challenge: %v", err)
 	}
 	code, err := chromedp.Run(tctx, chromedp.Text(chromedp.ID("otp-code")))
@@ -186,5 +169,20 @@ func TestRealBrowserStepUp(t *testing.T) {
 	path, _ := chromedp.Run(tctx, chromedp.Text(chromedp.ID("api-path")))
 	if status != "200" || path != "/api/mfa" || !strings.Contains(result, "step-up") {
 		t.Errorf("after the step-up: %s %s %s", path, status, result)
+	}
+}
+
+// signInAsAlice are the browser steps from the web app's home page through
+// devauth's login and consent back to the signed-in page.
+func signInAsAlice(st *stack.Stack) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(st.WebAppURL + "/"),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), stack.Alice.Username),
+		chromedp.SendKeys(chromedp.ID("password"), stack.Alice.Password),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.Click(chromedp.ID("consent-accept")),
+		chromedp.WaitVisible(chromedp.ID("welcome")),
 	}
 }

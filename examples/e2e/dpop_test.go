@@ -97,18 +97,10 @@ func TestRealBrowserDPoP(t *testing.T) {
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := chromedp.Do(tctx,
-		chromedp.Navigate(st.WebAppURL+"/"),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), stack.Alice.Username),
-		chromedp.SendKeys(chromedp.ID("password"), stack.Alice.Password),
-		chromedp.Click(chromedp.ID("login")),
-		chromedp.Click(chromedp.ID("consent-accept")),
-		chromedp.WaitVisible(chromedp.ID("welcome")),
+	if err := chromedp.Do(tctx, append(signInAsAlice(st),
 		chromedp.Click(chromedp.ID("call-claims")),
 		chromedp.WaitVisible(chromedp.ID("api-result")),
-	); err != nil {
+	)...); err != nil {
 		t.Fatalf("sign-in and call: %v", err)
 	}
 	status, _ := chromedp.Run(tctx, chromedp.Text(chromedp.ID("api-status")))
