@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"slices"
+	"sync"
 	"unsafe"
 )
 
@@ -98,7 +99,10 @@ func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte) bool {
 	if size > maxECDSAInt || len(sig) != 2*size {
 		return false
 	}
-	var der [derRoom]byte // on the heap: VerifyASN1 hides where it goes
+	// VerifyASN1 hides where sig goes, so a local array would move to the
+	// heap on every call; it keeps no reference after returning.
+	der := derPool.Get().(*[derRoom]byte)
+	defer derPool.Put(der)
 	body := der[3:3]
 	var ok bool
 	if body, ok = appendDERInt(body, sig[:size]); !ok {
@@ -119,6 +123,9 @@ func verifyECDSA(pub *ecdsa.PublicKey, digest, sig []byte) bool {
 	der[2] = byte(n)
 	return ecdsa.VerifyASN1(pub, digest, der[start:3+n])
 }
+
+// derPool holds the buffers verifyECDSA encodes signatures into.
+var derPool = sync.Pool{New: func() any { return new([derRoom]byte) }}
 
 // appendDERInt appends the DER INTEGER of the unsigned big-endian b, and
 // false when b is zero: ecdsa.Verify refuses r or s of zero.

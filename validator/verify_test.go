@@ -145,3 +145,26 @@ func TestVerifyAllocations(t *testing.T) {
 	require.NoError(t, verify(tok, k))
 	require.Zero(t, testing.AllocsPerRun(50, func() { _ = verify(tok, k) }))
 }
+
+// TestVerifyECDSAAllocations pins what verify allocates for ES256 above
+// ecdsa.VerifyASN1 itself: nothing (the DER encoding of the signature
+// reuses pooled buffers).
+func TestVerifyECDSAAllocations(t *testing.T) {
+	if racedetect.Enabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	const input = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0"
+	sig, err := jwt.SigningMethodES256.Sign(input, ecKey)
+	require.NoError(t, err)
+	tok := &jws{Header: header{Alg: "ES256"}, SigningInput: input, Signature: sig}
+	k := &Key{Public: ecKey.Public()}
+	require.NoError(t, verify(tok, k))
+	digest := hashOf(t, crypto.SHA256, input)
+	der, err := ecdsa.SignASN1(rand.Reader, ecKey, digest)
+	require.NoError(t, err)
+	require.True(t, ecdsa.VerifyASN1(&ecKey.PublicKey, digest, der))
+	std := testing.AllocsPerRun(50, func() { _ = ecdsa.VerifyASN1(&ecKey.PublicKey, digest, der) })
+	require.Equal(t, std, testing.AllocsPerRun(50, func() { _ = verify(tok, k) }))
+}
