@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/apiguard/apiguard/internal/strictjson"
 )
 
 // The fast path of Parse: a hand-written decoder for the claims sets
@@ -172,40 +174,22 @@ func skipSpace(s string, i int) int {
 // plainName returns the JSON string at s[i] when it holds printable ASCII
 // only, without escapes, and the index after it.
 func plainName(s string, i int) (string, int, bool) {
-	if i == len(s) || s[i] != '"' {
+	v, next, ascii, ok := strictjson.ScanString(s, i)
+	if !ok || !ascii || strings.IndexByte(v, 0x7f) >= 0 {
 		return "", 0, false
 	}
-	for j := i + 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			return s[i+1 : j], j + 1, true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return "", 0, false
-		}
-	}
-	return "", 0, false
+	return v, next, true
 }
 
 // jsonString returns the JSON string at s[i] when it has no escapes (it
 // is then valid JSON exactly when it has no control character and is
 // valid UTF-8), and the index after it.
 func jsonString(s string, i int) (string, int, bool) {
-	if i == len(s) || s[i] != '"' {
+	v, next, ascii, ok := strictjson.ScanString(s, i)
+	if !ok {
 		return "", 0, false
 	}
-	ascii := true
-	for j := i + 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			v := s[i+1 : j]
-			return v, j + 1, ascii || utf8.ValidString(v)
-		case c < 0x20 || c == '\\':
-			return "", 0, false
-		case c >= 0x80:
-			ascii = false
-		}
-	}
-	return "", 0, false
+	return v, next, ascii || utf8.ValidString(v)
 }
 
 // jsonStrings decodes the array of plain strings at s[i] into the

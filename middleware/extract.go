@@ -35,12 +35,14 @@ var (
 
 // tokenFromHeader returns the scheme and token of the Authorization header
 // lines vals: "Bearer", or "DPoP" when dpopOn, with the token; "" when
-// there are none or they use another scheme; or a *requestError.
+// there are none or they use another scheme; or a *requestError. With
+// checkSyntax false, the token's characters are left unchecked: the caller
+// then checks them with tokenSyntax before it tells a token's refusal.
 //
 // RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token, the scheme
 // matched without regard to case (RFC 7235 section 2.1); RFC 9449 section
 // 7.1 gives the DPoP scheme the same syntax.
-func tokenFromHeader(vals []string, dpopOn bool) (scheme, token string, _ error) {
+func tokenFromHeader(vals []string, dpopOn, checkSyntax bool) (scheme, token string, _ error) {
 	switch len(vals) {
 	case 0:
 		return "", "", nil
@@ -70,13 +72,24 @@ func tokenFromHeader(vals []string, dpopOn bool) (scheme, token string, _ error)
 	if !hasRest || rest == "" {
 		return "", "", emptyErr
 	}
-	if !isB64token(rest) {
-		if strings.ContainsAny(rest, " \t,") {
-			return "", "", errExtraParts
+	if checkSyntax {
+		if err := tokenSyntax(rest, syntaxErr); err != nil {
+			return "", "", err
 		}
-		return "", "", syntaxErr
 	}
 	return scheme, rest, nil
+}
+
+// tokenSyntax returns nil when token is a b64token, errExtraParts when it
+// holds a separator, and syntaxErr otherwise.
+func tokenSyntax(token string, syntaxErr error) error {
+	if isB64token(token) {
+		return nil
+	}
+	if strings.ContainsAny(token, " \t,") {
+		return errExtraParts
+	}
+	return syntaxErr
 }
 
 // hasTokenScheme reports whether an Authorization header line uses the

@@ -7,6 +7,7 @@ import (
 	"path"
 
 	"github.com/apiguard/apiguard/claims"
+	"github.com/apiguard/apiguard/validator"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 )
 
@@ -199,9 +200,22 @@ func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 	if s.isDefault() {
 		s = defaultSettings
 	}
+	// The b64token syntax check reads every byte of the token: with this
+	// package's Validator, which accepts nothing but base64url segments
+	// and dots (a subset of b64token) and decodes every segment before
+	// any key lookup, it runs only when the token is refused, to answer a
+	// malformed one with 400 exactly as before the validator ran. Other
+	// validators, DPoP and query tokens keep it first.
+	_, ours := v.(*validator.Validator)
+	deferSyntax := ours && s.dpop == nil && c.queryParam == ""
 	validate := func(ctx context.Context, token string) (any, error) {
 		cl, err := v.Validate(ctx, token)
 		if err != nil {
+			if deferSyntax {
+				if serr := tokenSyntax(token, errTokenSyntax); serr != nil {
+					return nil, serr
+				}
+			}
 			return nil, tokenFailure(token, err)
 		}
 		if cl == nil {
@@ -210,7 +224,7 @@ func New(v TokenValidator, opts ...Option) func(http.Handler) http.Handler {
 		return cl, nil
 	}
 	return func(next http.Handler) http.Handler {
-		h := &handler{config: c, s: s}
+		h := &handler{config: c, s: s, checkSyntax: !deferSyntax}
 		h.next = &promote{next: next, settings: s}
 		h.check = jwtmiddleware.New(validate,
 			jwtmiddleware.WithTokenExtractor(h.extract),
@@ -228,6 +242,9 @@ type handler struct {
 	s     *settings // defaultSettings when nothing is configured
 	check http.Handler
 	next  *promote
+	// checkSyntax: the extractor checks the token's characters (else
+	// New's validate does, on refusal only).
+	checkSyntax bool
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +325,7 @@ func plainPath(p, rawPath string) bool {
 // an error is a malformed request (or, with DPoP required, a Bearer one).
 func (h *handler) extract(r *http.Request) (string, error) {
 	d := h.s.dpop
-	scheme, token, err := tokenFromHeader(r.Header["Authorization"], d != nil)
+	scheme, token, err := tokenFromHeader(r.Header["Authorization"], d != nil, h.checkSyntax)
 	if err != nil {
 		return "", err
 	}
