@@ -32,19 +32,25 @@ func (p *parser) fast(c *Claims) bool {
 		return skipSpace(s, i+1) == len(s)
 	}
 	// Member names for the duplicate check: a token has about a dozen,
-	// and a linear scan over them costs less than a set.
+	// and a linear scan over them costs less than a set. A 64-bit filter
+	// of their lengths and end bytes skips the scan for nearly every name.
 	var seen [16]string
 	names := seen[:0]
+	var filter uint64
 	for {
 		name, j, ok := plainName(s, i)
 		if !ok {
 			return false
 		}
-		for _, n := range names {
-			if n == name {
-				return false // the strict decoder reports the duplicate
+		bit := uint64(1) << (nameHash(name) & 63)
+		if filter&bit != 0 {
+			for _, n := range names {
+				if n == name {
+					return false // the strict decoder reports the duplicate
+				}
 			}
 		}
+		filter |= bit
 		names = append(names, name)
 		if j = skipSpace(s, j); j == len(s) || s[j] != ':' {
 			return false
@@ -64,6 +70,15 @@ func (p *parser) fast(c *Claims) bool {
 			return false
 		}
 	}
+}
+
+// nameHash mixes a member name's length and end bytes: names that share
+// them (the duplicate filter's false positives) are few in a token.
+func nameHash(name string) uint {
+	if name == "" {
+		return 0
+	}
+	return uint(len(name))*7 + uint(name[0])*3 + uint(name[len(name)-1])
 }
 
 // fastMember decodes the value at s[i] of the member name, as member does,

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -153,5 +154,37 @@ func TestFastPathConfirmation(t *testing.T) {
 		assert.Equal(t, tc.want, got.Confirmation, tc.src)
 		_, isCustom := got.Raw("cnf")
 		assert.False(t, isCustom, tc.src)
+	}
+}
+
+// TestFastPathDuplicates: the fast path gives up on a repeated member name
+// wherever it comes, whether or not the name filter has seen a name like
+// it, so that the strict decoder refuses it.
+func TestFastPathDuplicates(t *testing.T) {
+	members := [][2]string{{"iss", `"i"`}, {"sub", `"s"`}, {"jti", `"j"`}, {"azp", `"a"`}, {"gty", `"g"`},
+		{"org_id", `"o"`}, {"scope", `"r w"`}, {"permissions", `["p"]`}, {"exp", "2"}, {"iat", "1"},
+		{"https://example.com/roles", `["admin"]`}, {"https://example.com/rules", "1"}, {"a", "1"}, {"b", "1"},
+		{"", "1"}, {"x1", "1"}, {"x2", "1"}, {"y1", "1"}, {"z", "null"}}
+	var b strings.Builder
+	b.WriteString("{")
+	for i, m := range members {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q:%s", m[0], m[1])
+	}
+	all := b.String()
+	c := new(Claims)
+	p := parser{src: all + "}", room: c.strBuf[:]}
+	c.custom = c.customBuf[:0]
+	require.True(t, p.fast(c), "without a duplicate, the fast path takes it")
+	for _, dup := range members {
+		src := fmt.Sprintf("%s,%q:%s}", all, dup[0], dup[1])
+		c := new(Claims)
+		p := parser{src: src, room: c.strBuf[:]}
+		c.custom = c.customBuf[:0]
+		assert.False(t, p.fast(c), "duplicate %q", dup[0])
+		_, err := Parse([]byte(src))
+		assert.ErrorIs(t, err, ErrInvalid, "duplicate %q", dup[0])
 	}
 }
