@@ -56,5 +56,12 @@ func (s *keySnapshot) matches(k *Key) bool {
 		b, ok := k.Public.(*rsa.PublicKey)
 		return ok && b != nil && b.N != nil && a.E == b.E && a.N.Cmp(b.N) == 0
 	}
+	// ecdsa.PublicKey.Equal compares the coordinates' bytes, which it
+	// allocates: the same comparison with big.Int's Cmp allocates nothing.
+	if a, ok := s.pub.(*ecdsa.PublicKey); ok {
+		b, ok := k.Public.(*ecdsa.PublicKey)
+		//lint:ignore SA1019 the coordinates are read, never modified
+		return ok && b != nil && b.X != nil && b.Y != nil && a.Curve == b.Curve && a.X.Cmp(b.X) == 0 && a.Y.Cmp(b.Y) == 0
+	}
 	return s.pub.Equal(k.Public)
 }
