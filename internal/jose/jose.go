@@ -34,7 +34,8 @@ type Header struct {
 
 	// JWK is the raw JSON value of the jwk parameter, nil when absent.
 	// Access tokens refuse it (a key chosen by the sender); DPoP proofs
-	// require it.
+	// require it. It never aliases the caller's input: DecodeHeader copies
+	// it, Parse keeps it in the JWS's own buffer.
 	JWK jsontext.Value
 
 	Crit, B64, Jku, X5u, X5c bool
