@@ -254,8 +254,10 @@ func decodeCommonHeader(data []byte, h *Header) (kid, jwk []byte, ok bool) {
 }
 
 // maxFlatMembers bounds the members flatObjectEnd takes, so that its
-// check for duplicate names stays cheap. A public JWK has at most 8
-// (kty, crv or n and e, x, y, kid, alg, use).
+// check for duplicate names stays cheap. A proof's public JWK has fewer
+// (kty, crv, x, y or kty, n, e; perhaps kid, alg, use). Members of other
+// types (WebCrypto's "ext": true, "key_ops": [...]) leave it to the
+// strict decoder.
 const maxFlatMembers = 12
 
 // flatObjectEnd returns the index after the JSON object at data[i] when
