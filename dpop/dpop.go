@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/apiguard/apiguard/internal/jose"
 	"github.com/apiguard/apiguard/validator"
@@ -331,7 +332,7 @@ func (v *Verifier) check(ctx context.Context, proofs []string, method, u, access
 
 // inspected is a proof that passed every check but its signature.
 type inspected struct {
-	jws    *jose.JWS
+	jws    jose.JWS // held here rather than allocated by jose.Parse
 	key    cachedKey
 	pub    validator.Key // key.key bound to the proof's alg
 	claims proofClaims
@@ -345,8 +346,9 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 	case len(proofs) > 1:
 		return inspected{}, errManyProofs
 	}
-	t, err := jose.Parse(proofs[0], v.maxSize, joseErrors)
-	if err != nil {
+	var in inspected
+	t := &in.jws
+	if err := jose.ParseInto(t, proofs[0], v.maxSize, joseErrors); err != nil {
 		return inspected{}, err
 	}
 	h := &t.Header
@@ -384,7 +386,7 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 	if err := t.DecodePayload(); err != nil {
 		return inspected{}, err
 	}
-	in := inspected{jws: t, key: key, pub: pub}
+	in.key, in.pub = key, pub
 	c := &in.claims
 	if err := parseClaims(t.Payload, c); err != nil {
 		return inspected{}, err
@@ -421,7 +423,7 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 		return inspected{}, errFuture
 	}
 	if accessToken != "" {
-		sum := sha256.Sum256([]byte(accessToken))
+		sum := sha256.Sum256(readOnly(accessToken))
 		var want [43]byte
 		base64.RawURLEncoding.Encode(want[:], sum[:])
 		if subtle.ConstantTimeCompare(want[:], c.ath) != 1 {
@@ -479,8 +481,15 @@ func replayKey(jkt, method, u string, jti []byte) string {
 	b = append(b, 0)
 	b = append(b, jti...)
 	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	var key [43]byte // base64url of 32 bytes, unpadded
+	base64.RawURLEncoding.Encode(key[:], sum[:])
+	return string(key[:])
 }
+
+// readOnly returns the bytes of s without copying them, for sha256.Sum256,
+// which only reads its input: []byte(s) copies an access token of hundreds
+// of bytes into a new allocation. The result must never be written.
+func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // keyCacheSize bounds the cache of parsed proof keys: a client sends the
 // same key with every proof, so a few hundred entries serve many clients.

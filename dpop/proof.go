@@ -29,8 +29,17 @@ const maxNumericDate = 253402300799
 
 // parseClaims decodes a proof's claims strictly: one JSON object in valid
 // UTF-8 with unique member names, the DPoP claims of their types, no case
-// variants of them. Other members are skipped.
+// variants of them. Other members are skipped. c must be zero.
 func parseClaims(data []byte, c *proofClaims) error {
+	if parseCommonClaims(data, c) {
+		return nil
+	}
+	*c = proofClaims{}
+	return parseClaimsStrict(data, c)
+}
+
+// parseClaimsStrict is parseClaims with the general, strict decoder.
+func parseClaimsStrict(data []byte, c *proofClaims) error {
 	d := strictjson.NewBytesDecoder(data)
 	err := c.decode(&d.Decoder)
 	d.Release()
@@ -97,6 +106,127 @@ func (c *proofClaims) decode(dec *jsontext.Decoder) error {
 		return errPayloadJSON
 	}
 	return nil
+}
+
+// parseCommonClaims decodes the claims nearly every proof has without the
+// general decoder: a JSON object of the members jti, htm, htu, iat, ath
+// and nonce, each at most once, whose string values are printable ASCII
+// without escapes and whose iat is an integer of at most 12 digits without
+// leading zeros, no later than maxNumericDate, with JSON whitespace
+// anywhere between tokens. It reports false for anything else (another
+// member, a case variant, a duplicate, a float...), leaving c partly
+// filled, and the strict decoder then decides: on what it accepts it
+// decides exactly as the strict decoder (FuzzProofClaimsFast), and it
+// refuses nothing itself. The values alias data, as the strict decoder's
+// do.
+func parseCommonClaims(data []byte, c *proofClaims) bool {
+	i := skipSpace(data, 0)
+	if i == len(data) || data[i] != '{' {
+		return false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return skipSpace(data, i+1) == len(data)
+	}
+	var seen uint8
+	for {
+		name, next, ok := plainString(data, i)
+		if !ok {
+			return false
+		}
+		if i = skipSpace(data, next); i == len(data) || data[i] != ':' {
+			return false
+		}
+		i = skipSpace(data, i+1)
+		var bit uint8
+		var dst *[]byte
+		switch string(name) {
+		case "jti":
+			bit, dst = 1<<0, &c.jti
+		case "htm":
+			bit, dst = 1<<1, &c.htm
+		case "htu":
+			bit, dst = 1<<2, &c.htu
+		case "ath":
+			bit, dst, c.hasATH = 1<<3, &c.ath, true
+		case "nonce":
+			bit, dst, c.hasNonce = 1<<4, &c.nonce, true
+		case "iat":
+			bit = 1 << 5
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if dst != nil {
+			if *dst, i, ok = plainString(data, i); !ok {
+				return false
+			}
+		} else {
+			var sec int64
+			if sec, i, ok = plainNumericDate(data, i); !ok {
+				return false
+			}
+			c.iat, c.hasIAT = time.Unix(sec, 0), true
+		}
+		if i = skipSpace(data, i); i == len(data) {
+			return false
+		}
+		switch data[i] {
+		case '}':
+			return skipSpace(data, i+1) == len(data)
+		case ',':
+			i = skipSpace(data, i+1)
+		default:
+			return false
+		}
+	}
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString returns the contents of the JSON string at data[i] and the
+// index after it, when it holds only printable ASCII other than '"' and
+// '\\' (so has no escapes and is valid UTF-8).
+func plainString(data []byte, i int) (s []byte, next int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return data[i+1 : j], j + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// plainNumericDate returns the value of the JSON number at data[i] and the
+// index after its digits, when it is an integer of 1 to 12 digits without
+// a leading zero (or "0") and at most maxNumericDate. A fraction or an
+// exponent after the digits is left to the caller, which sees neither a
+// ',' nor a '}' there and gives up.
+func plainNumericDate(data []byte, i int) (sec int64, next int, ok bool) {
+	j := i
+	for ; j < len(data) && j-i <= 12 && '0' <= data[j] && data[j] <= '9'; j++ {
+		sec = sec*10 + int64(data[j]-'0')
+	}
+	switch n := j - i; {
+	case n == 0 || n > 12, n > 1 && data[i] == '0', sec > maxNumericDate:
+		return 0, 0, false
+	}
+	return sec, j, true
 }
 
 // readIAT reads iat, a NumericDate (RFC 7519 section 2).

@@ -34,7 +34,8 @@ type Header struct {
 
 	// JWK is the raw JSON value of the jwk parameter, nil when absent.
 	// Access tokens refuse it (a key chosen by the sender); DPoP proofs
-	// require it.
+	// require it. It never aliases the caller's input: DecodeHeader copies
+	// it, Parse keeps it in the JWS's own buffer.
 	JWK jsontext.Value
 
 	Crit, B64, Jku, X5u, X5c bool
@@ -80,9 +81,17 @@ func DecodeHeader(data []byte, h *Header, errs *Errors) error {
 // which may alias data, and leaves h.Kid empty. h keeps no reference to
 // data, so data may live on the caller's stack.
 func DecodeHeaderKid(data []byte, h *Header, errs *Errors) (kid []byte, err error) {
-	if kid, ok := decodeCommonHeader(data, h); ok {
+	if kid, jwk, ok := decodeCommonHeader(data, h); ok {
+		if jwk != nil {
+			h.JWK = bytes.Clone(jwk) // data may be reused, or on the stack
+		}
 		return kid, nil
 	}
+	return decodeStrict(data, h, errs)
+}
+
+// decodeStrict decodes a header with the general, strict decoder.
+func decodeStrict(data []byte, h *Header, errs *Errors) (kid []byte, err error) {
 	*h = Header{}
 	d := newStrict(data)
 	kid, err = h.decode(&d.Decoder, data, errs)
@@ -174,62 +183,121 @@ func (h *Header) decode(dec *jsontext.Decoder, data []byte, errs *Errors) (kid [
 	return kid, nil
 }
 
-// decodeCommonHeader decodes the headers nearly every token has without
-// the general decoder: a JSON object without whitespace of the members
-// alg, typ and kid, each at most once, whose values are strings of
-// printable ASCII without escapes, with alg and typ among commonValues.
-// ok is false for anything else, which the strict decoder then decides:
-// on what it accepts it decides exactly as the strict decoder
-// (FuzzCommonHeader), and it refuses nothing itself.
-func decodeCommonHeader(data []byte, h *Header) (kid []byte, ok bool) {
+// decodeCommonHeader decodes the headers nearly every token and DPoP proof
+// has without the general decoder: a JSON object without whitespace of
+// the members alg, typ, kid and jwk, each at most once, whose alg, typ and
+// kid values are strings of printable ASCII without escapes, with alg and
+// typ among commonValues, and whose jwk value is a flat object (see
+// flatObjectEnd). ok is false for anything else, which the strict decoder
+// then decides: on what it accepts it decides exactly as the strict
+// decoder (FuzzCommonHeader), and it refuses nothing itself.
+//
+// kid and jwk alias data (jwk is the raw JSON text of the value, as the
+// strict decoder gives it); h is left without JWK, for the caller to copy
+// jwk or not. Nor does h keep any other reference to data.
+func decodeCommonHeader(data []byte, h *Header) (kid, jwk []byte, ok bool) {
 	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
-		return nil, false
+		return nil, nil, false
 	}
 	*h = Header{}
 	var seenAlg, seenTyp, seenKid bool
 	i := 1
 	if data[i] == '}' {
-		return nil, i+1 == len(data)
+		return nil, nil, i+1 == len(data)
 	}
 	for {
 		name, next, ok := plainASCIIString(data, i)
 		if !ok || next >= len(data) || data[next] != ':' {
-			return nil, false
+			return nil, nil, false
 		}
-		val, end, ok := plainASCIIString(data, next+1)
-		if !ok || end >= len(data) {
-			return nil, false
-		}
+		var end int
 		switch string(name) {
-		case "alg":
-			v, known := commonValues[string(data[next+1:end])]
-			if seenAlg || !known {
-				return nil, false
+		case "alg", "typ":
+			if _, end, ok = plainASCIIString(data, next+1); !ok {
+				return nil, nil, false
 			}
-			seenAlg, h.Alg = true, v
-		case "typ":
 			v, known := commonValues[string(data[next+1:end])]
-			if seenTyp || !known {
-				return nil, false
+			seen, dst := &seenAlg, &h.Alg
+			if name[0] == 't' {
+				seen, dst = &seenTyp, &h.Typ
 			}
-			seenTyp, h.Typ = true, v
+			if *seen || !known {
+				return nil, nil, false
+			}
+			*seen, *dst = true, v
 		case "kid":
-			if seenKid {
-				return nil, false
+			var val []byte
+			if val, end, ok = plainASCIIString(data, next+1); !ok || seenKid {
+				return nil, nil, false
 			}
 			seenKid, kid = true, val[:len(val):len(val)]
+		case "jwk":
+			if end, ok = flatObjectEnd(data, next+1); !ok || jwk != nil {
+				return nil, nil, false
+			}
+			jwk = data[next+1 : end : end]
 		default:
-			return nil, false
+			return nil, nil, false
+		}
+		if end >= len(data) {
+			return nil, nil, false
 		}
 		switch data[end] {
 		case '}':
-			return kid, end+1 == len(data)
+			return kid, jwk, end+1 == len(data)
 		case ',':
 			i = end + 1
 		default:
-			return nil, false
+			return nil, nil, false
 		}
 	}
+}
+
+// maxFlatMembers bounds the members flatObjectEnd takes, so that its
+// check for duplicate names stays cheap. A proof's public JWK has fewer
+// (kty, crv, x, y or kty, n, e; perhaps kid, alg, use). Members of other
+// types (WebCrypto's "ext": true, "key_ops": [...]) leave it to the
+// strict decoder.
+const maxFlatMembers = 12
+
+// flatObjectEnd returns the index after the JSON object at data[i] when
+// it is flat: without whitespace, at most maxFlatMembers members, whose
+// names and values are strings of printable ASCII without escapes, the
+// names unique (as the strict decoder requires at every depth).
+func flatObjectEnd(data []byte, i int) (next int, ok bool) {
+	if i >= len(data) || data[i] != '{' {
+		return 0, false
+	}
+	i++
+	if i < len(data) && data[i] == '}' {
+		return i + 1, true
+	}
+	var names [maxFlatMembers][]byte
+	for n := 0; n < len(names); n++ {
+		name, colon, ok := plainASCIIString(data, i)
+		if !ok || colon >= len(data) || data[colon] != ':' {
+			return 0, false
+		}
+		for _, prev := range names[:n] {
+			if string(prev) == string(name) {
+				return 0, false
+			}
+		}
+		names[n] = name
+		_, end, ok := plainASCIIString(data, colon+1)
+		if !ok || end >= len(data) {
+			return 0, false
+		}
+		switch data[end] {
+		case '}':
+			return end + 1, true
+		case ',':
+			i = end + 1
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // plainASCIIString returns the contents of the JSON string at data[i] and
@@ -332,22 +400,42 @@ type JWS struct {
 // payload and the signature wait for DecodePayload and DecodeSignature, so
 // that objects refused for their header cost little.
 func Parse(token string, maxSize int, errs *Errors) (*JWS, error) {
+	t := new(JWS)
+	if err := ParseInto(t, token, maxSize, errs); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ParseInto is Parse into a JWS the caller holds (e.g. in a struct of its
+// own, sparing an allocation). t is overwritten; on error its contents are
+// unspecified.
+func ParseInto(t *JWS, token string, maxSize int, errs *Errors) error {
 	p, err := Split(token, maxSize, errs)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	t := &JWS{SigningInput: p.SigningInput, errs: errs, parts: p}
 	// One buffer for the three decoded segments.
-	t.buf = make([]byte, p.DecodedLen())
-	hdr, err := Decode(t.buf, p.Header, errs)
+	buf := make([]byte, p.DecodedLen())
+	*t = JWS{SigningInput: p.SigningInput, errs: errs, parts: p}
+	hdr, err := Decode(buf, p.Header, errs)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := DecodeHeader(hdr, &t.Header, errs); err != nil {
-		return nil, err
+	if kid, jwk, ok := decodeCommonHeader(hdr, &t.Header); ok {
+		// The header's bytes in buf are never overwritten: the jwk may
+		// alias them, saving a copy.
+		t.Header.JWK = jwk
+		if kid != nil {
+			t.Header.Kid = string(kid)
+		}
+	} else if kid, err := decodeStrict(hdr, &t.Header, errs); err != nil {
+		return err
+	} else if kid != nil {
+		t.Header.Kid = string(kid)
 	}
-	t.buf = t.buf[len(hdr):]
-	return t, nil
+	t.buf = buf[len(hdr):]
+	return nil
 }
 
 // DecodePayload decodes the payload.

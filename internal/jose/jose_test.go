@@ -3,6 +3,7 @@ package jose
 import (
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -63,4 +64,24 @@ func TestHeaderJWKCopied(t *testing.T) {
 	require.NoError(t, DecodeHeader(data, &h, testErrs))
 	copy(data, make([]byte, len(data))) // the caller may reuse its buffer
 	assert.Equal(t, `{"kty":"OKP"}`, string(h.JWK))
+}
+
+// Parse takes the jwk of a header on the fast path without copying it, so
+// it must be the decoded header's bytes, never overwritten by the payload
+// or the signature decoded after it.
+func TestParseJWKSurvivesDecoding(t *testing.T) {
+	jwk := `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`
+	for _, hdr := range []string{
+		`{"alg":"EdDSA","typ":"dpop+jwt","jwk":` + jwk + `}`,                  // fast path
+		`{"alg": "EdDSA", "typ": "dpop+jwt", "jwk": ` + jwk + `, "kid": "k"}`, // strict
+	} {
+		payload := strings.Repeat("p", 300)
+		j, err := Parse(seg(hdr)+"."+seg(payload)+"."+seg(strings.Repeat("s", 64)), 4096, testErrs)
+		require.NoError(t, err)
+		require.NoError(t, j.DecodePayload())
+		require.NoError(t, j.DecodeSignature())
+		assert.Equal(t, jwk, string(j.Header.JWK), hdr)
+		_ = append(j.Header.JWK, strings.Repeat("x", 300)...) // must not write into the payload
+		assert.Equal(t, payload, string(j.Payload))
+	}
 }
