@@ -120,24 +120,24 @@ func (c *proofClaims) decode(dec *jsontext.Decoder) error {
 // refuses nothing itself. The values alias data, as the strict decoder's
 // do.
 func parseCommonClaims(data []byte, c *proofClaims) bool {
-	i := skipSpace(data, 0)
+	i := strictjson.SkipSpace(data, 0)
 	if i == len(data) || data[i] != '{' {
 		return false
 	}
-	i = skipSpace(data, i+1)
+	i = strictjson.SkipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return skipSpace(data, i+1) == len(data)
+		return strictjson.SkipSpace(data, i+1) == len(data)
 	}
 	var seen uint8
 	for {
-		name, next, ok := plainString(data, i)
+		name, next, ok := strictjson.PlainASCII(data, i)
 		if !ok {
 			return false
 		}
-		if i = skipSpace(data, next); i == len(data) || data[i] != ':' {
+		if i = strictjson.SkipSpace(data, next); i == len(data) || data[i] != ':' {
 			return false
 		}
-		i = skipSpace(data, i+1)
+		i = strictjson.SkipSpace(data, i+1)
 		var bit uint8
 		var dst *[]byte
 		switch string(name) {
@@ -161,7 +161,7 @@ func parseCommonClaims(data []byte, c *proofClaims) bool {
 		}
 		seen |= bit
 		if dst != nil {
-			if *dst, i, ok = plainString(data, i); !ok {
+			if *dst, i, ok = strictjson.PlainASCII(data, i); !ok {
 				return false
 			}
 		} else {
@@ -171,45 +171,18 @@ func parseCommonClaims(data []byte, c *proofClaims) bool {
 			}
 			c.iat, c.hasIAT = time.Unix(sec, 0), true
 		}
-		if i = skipSpace(data, i); i == len(data) {
+		if i = strictjson.SkipSpace(data, i); i == len(data) {
 			return false
 		}
 		switch data[i] {
 		case '}':
-			return skipSpace(data, i+1) == len(data)
+			return strictjson.SkipSpace(data, i+1) == len(data)
 		case ',':
-			i = skipSpace(data, i+1)
+			i = strictjson.SkipSpace(data, i+1)
 		default:
 			return false
 		}
 	}
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON whitespace.
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// plainString returns the contents of the JSON string at data[i] and the
-// index after it, when it holds only printable ASCII other than '"' and
-// '\\' (so has no escapes and is valid UTF-8).
-func plainString(data []byte, i int) (s []byte, next int, ok bool) {
-	if i >= len(data) || data[i] != '"' {
-		return nil, 0, false
-	}
-	for j := i + 1; j < len(data); j++ {
-		switch c := data[j]; {
-		case c == '"':
-			return data[i+1 : j], j + 1, true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return nil, 0, false
-		}
-	}
-	return nil, 0, false
 }
 
 // plainNumericDate returns the value of the JSON number at data[i] and the

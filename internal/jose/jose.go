@@ -206,14 +206,14 @@ func decodeCommonHeader(data []byte, h *Header) (kid, jwk []byte, ok bool) {
 		return nil, nil, i+1 == len(data)
 	}
 	for {
-		name, next, ok := plainASCIIString(data, i)
+		name, next, ok := strictjson.PlainASCII(data, i)
 		if !ok || next >= len(data) || data[next] != ':' {
 			return nil, nil, false
 		}
 		var end int
 		switch string(name) {
 		case "alg", "typ":
-			if _, end, ok = plainASCIIString(data, next+1); !ok {
+			if _, end, ok = strictjson.PlainASCII(data, next+1); !ok {
 				return nil, nil, false
 			}
 			v, known := commonValues[string(data[next+1:end])]
@@ -227,7 +227,7 @@ func decodeCommonHeader(data []byte, h *Header) (kid, jwk []byte, ok bool) {
 			*seen, *dst = true, v
 		case "kid":
 			var val []byte
-			if val, end, ok = plainASCIIString(data, next+1); !ok || seenKid {
+			if val, end, ok = strictjson.PlainASCII(data, next+1); !ok || seenKid {
 				return nil, nil, false
 			}
 			seenKid, kid = true, val[:len(val):len(val)]
@@ -274,7 +274,7 @@ func flatObjectEnd(data []byte, i int) (next int, ok bool) {
 	}
 	var names [maxFlatMembers][]byte
 	for n := 0; n < len(names); n++ {
-		name, colon, ok := plainASCIIString(data, i)
+		name, colon, ok := strictjson.PlainASCII(data, i)
 		if !ok || colon >= len(data) || data[colon] != ':' {
 			return 0, false
 		}
@@ -284,7 +284,7 @@ func flatObjectEnd(data []byte, i int) (next int, ok bool) {
 			}
 		}
 		names[n] = name
-		_, end, ok := plainASCIIString(data, colon+1)
+		_, end, ok := strictjson.PlainASCII(data, colon+1)
 		if !ok || end >= len(data) {
 			return 0, false
 		}
@@ -298,24 +298,6 @@ func flatObjectEnd(data []byte, i int) (next int, ok bool) {
 		}
 	}
 	return 0, false
-}
-
-// plainASCIIString returns the contents of the JSON string at data[i] and
-// the index after it, when it holds only printable ASCII other than '"'
-// and '\\' (so has no escapes and is valid UTF-8).
-func plainASCIIString(data []byte, i int) (s []byte, next int, ok bool) {
-	if i >= len(data) || data[i] != '"' {
-		return nil, 0, false
-	}
-	for j := i + 1; j < len(data); j++ {
-		switch c := data[j]; {
-		case c == '"':
-			return data[i+1 : j], j + 1, true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return nil, 0, false
-		}
-	}
-	return nil, 0, false
 }
 
 // IsJWTMediaType reports whether cty names a JWT: "JWT" or

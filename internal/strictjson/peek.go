@@ -18,22 +18,22 @@ import (
 // Issuer that Parse returns (a fuzz test in package validator holds it to
 // that), so a caller can refuse early on it but never accept.
 func PeekString(p []byte, name string) (val []byte, ok bool) {
-	i := skipSpace(p, 0)
+	i := SkipSpace(p, 0)
 	if i == len(p) || p[i] != '{' {
 		return nil, false
 	}
 	for i++; ; i++ { // i++: past '{' or ','
-		i = skipSpace(p, i)
+		i = SkipSpace(p, i)
 		start0 := i
 		if i, ok = skipString(p, i); !ok {
 			return nil, false
 		}
 		nameEnd := i
 		match := nameEnd-start0 == len(name)+2 && string(p[start0+1:nameEnd-1]) == name
-		if i = skipSpace(p, i); i == len(p) || p[i] != ':' {
+		if i = SkipSpace(p, i); i == len(p) || p[i] != ':' {
 			return nil, false
 		}
-		start := skipSpace(p, i+1)
+		start := SkipSpace(p, i+1)
 		if i, ok = skipValue(p, start); !ok {
 			return nil, false
 		}
@@ -51,17 +51,10 @@ func PeekString(p []byte, name string) (val []byte, ok bool) {
 			u, err := jsontext.AppendUnquote(nil, v)
 			return u, err == nil
 		}
-		if i = skipSpace(p, i); i == len(p) || p[i] != ',' {
+		if i = SkipSpace(p, i); i == len(p) || p[i] != ',' {
 			return nil, false
 		}
 	}
-}
-
-func skipSpace(p []byte, i int) int {
-	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // skipString returns the index after the JSON string at p[i]. Strings

@@ -53,3 +53,31 @@ func ScanString(s string, i int) (v string, next int, ascii, ok bool) {
 	}
 	return v, i + 2 + n, high&msb == 0, true
 }
+
+// PlainASCII returns the contents of the JSON string at data[i] and the
+// index after it, when it holds only printable ASCII other than '"' and
+// '\\' (so has no escapes and is valid UTF-8): the strings of JOSE
+// headers and DPoP proofs. ok is false for anything else.
+func PlainASCII(data []byte, i int) (s []byte, next int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return data[i+1 : j], j + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// SkipSpace returns the index of the first byte of data at or after i
+// that is not JSON whitespace.
+func SkipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
