@@ -114,14 +114,15 @@ type kidTable struct {
 	mu sync.Mutex                        // serializes add
 }
 
-// get returns kid as a string: the interned one when there is one.
-func (t *kidTable) get(kid []byte) string {
+// get returns kid as a string: the interned one when there is one, and
+// whether it was.
+func (t *kidTable) get(kid []byte) (string, bool) {
 	if m := t.m.Load(); m != nil {
 		if s, ok := (*m)[string(kid)]; ok {
-			return s
+			return s, true
 		}
 	}
-	return string(kid)
+	return string(kid), false
 }
 
 // add interns kid, unless the table is full.

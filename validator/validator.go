@@ -256,7 +256,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err != nil {
 		return nil, err
 	}
-	h.Kid = v.kids.get(kid)
+	var interned bool
+	h.Kid, interned = v.kids.get(kid)
 	if err := v.headerAllowed(&h); err != nil {
 		return nil, err
 	}
@@ -300,7 +301,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err := verify(&jws{Header: h, SigningInput: parts.SigningInput, Signature: sig}, k); err != nil {
 		return nil, err
 	}
-	v.kids.add(h.Kid)
+	if !interned {
+		v.kids.add(h.Kid)
+	}
 	if err := v.checkTimes(c, now); err != nil {
 		return nil, err
 	}

@@ -52,16 +52,43 @@ type Errors struct {
 	NoAlg      error // alg is present but not a string
 }
 
-// commonValues are the alg and typ values of nearly every token, by their
-// JSON text, so that decoding them allocates nothing.
-var commonValues = func() map[string]string {
-	m := make(map[string]string)
-	for _, v := range []string{"JWT", "at+jwt", "application/at+jwt", "dpop+jwt",
-		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
-		m[`"`+v+`"`] = v
+// commonValue returns the alg or typ value of nearly every token whose
+// JSON text is quoted, so that decoding it allocates nothing. A switch
+// rather than a map: no hashing, and no table to bring into the cache on
+// every token.
+func commonValue(quoted []byte) (string, bool) {
+	switch string(quoted) {
+	case `"JWT"`:
+		return "JWT", true
+	case `"at+jwt"`:
+		return "at+jwt", true
+	case `"application/at+jwt"`:
+		return "application/at+jwt", true
+	case `"dpop+jwt"`:
+		return "dpop+jwt", true
+	case `"RS256"`:
+		return "RS256", true
+	case `"RS384"`:
+		return "RS384", true
+	case `"RS512"`:
+		return "RS512", true
+	case `"PS256"`:
+		return "PS256", true
+	case `"PS384"`:
+		return "PS384", true
+	case `"PS512"`:
+		return "PS512", true
+	case `"ES256"`:
+		return "ES256", true
+	case `"ES384"`:
+		return "ES384", true
+	case `"ES512"`:
+		return "ES512", true
+	case `"EdDSA"`:
+		return "EdDSA", true
 	}
-	return m
-}()
+	return "", false
+}
 
 // headerNames are the members read here; case variants of them are
 // refused like those of registered claims.
@@ -167,7 +194,7 @@ func (h *Header) decode(dec *jsontext.Decoder, data []byte, errs *Errors) (kid [
 			if v.Kind() != '"' {
 				return nil, errs.HeaderJSON
 			}
-			if known, ok := commonValues[string(v)]; ok {
+			if known, ok := commonValue(v); ok {
 				*str = known
 			} else if *str, err = strictjson.Unquote(v); err != nil {
 				return nil, errs.HeaderJSON
@@ -187,7 +214,7 @@ func (h *Header) decode(dec *jsontext.Decoder, data []byte, errs *Errors) (kid [
 // has without the general decoder: a JSON object without whitespace of
 // the members alg, typ, kid and jwk, each at most once, whose alg, typ and
 // kid values are strings of printable ASCII without escapes, with alg and
-// typ among commonValues, and whose jwk value is a flat object (see
+// typ among commonValue's, and whose jwk value is a flat object (see
 // flatObjectEnd). ok is false for anything else, which the strict decoder
 // then decides: on what it accepts it decides exactly as the strict
 // decoder (FuzzCommonHeader), and it refuses nothing itself.
@@ -216,7 +243,7 @@ func decodeCommonHeader(data []byte, h *Header) (kid, jwk []byte, ok bool) {
 			if _, end, ok = strictjson.PlainASCII(data, next+1); !ok {
 				return nil, nil, false
 			}
-			v, known := commonValues[string(data[next+1:end])]
+			v, known := commonValue(data[next+1 : end])
 			seen, dst := &seenAlg, &h.Alg
 			if name[0] == 't' {
 				seen, dst = &seenTyp, &h.Typ
