@@ -4,10 +4,26 @@ import "context"
 
 type contextKey struct{}
 
+// proofContext carries a verified proof: one allocation, where
+// context.WithValue would make two (its node and the boxed Proof).
+type proofContext struct {
+	context.Context
+	p Proof
+}
+
+// Value returns a pointer to the proof for this package's key, which
+// boxes without allocating.
+func (c *proofContext) Value(key any) any {
+	if _, ok := key.(contextKey); ok {
+		return &c.p
+	}
+	return c.Context.Value(key)
+}
+
 // NewContext returns a copy of ctx that carries p, the proof of the
 // request: the middleware stores it there once the proof verified.
 func NewContext(ctx context.Context, p Proof) context.Context {
-	return context.WithValue(ctx, contextKey{}, p)
+	return &proofContext{Context: ctx, p: p}
 }
 
 // FromContext returns the verified proof stored by [NewContext]: for a
@@ -15,6 +31,8 @@ func NewContext(ctx context.Context, p Proof) context.Context {
 // thumbprint (Proof.Thumbprint, the token's cnf.jkt). ok is false for
 // requests without a DPoP proof.
 func FromContext(ctx context.Context) (Proof, bool) {
-	p, ok := ctx.Value(contextKey{}).(Proof)
-	return p, ok
+	if p, ok := ctx.Value(contextKey{}).(*Proof); ok {
+		return *p, true
+	}
+	return Proof{}, false
 }
