@@ -448,8 +448,16 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 // until the proof leaves the iat window (plus a second for rounding).
 func (v *Verifier) record(ctx context.Context, in *inspected, method, u string) (Proof, error) {
 	c := &in.claims
-	rk := replayKey(in.key.jkt, method, u, c.jti)
-	fresh, err := v.store.CheckAndSet(ctx, rk, c.iat.Add(v.maxAge+time.Second))
+	digest := replayDigest(in.key.jkt, method, u, c.jti)
+	until := c.iat.Add(v.maxAge + time.Second)
+	var fresh bool
+	var err error
+	if ms, ok := v.store.(*MemoryStore); ok {
+		// A string key would be one more allocation, for nothing.
+		fresh, err = ms.checkAndSet(digest, until)
+	} else {
+		fresh, err = v.store.CheckAndSet(ctx, replayKey(digest), until)
+	}
 	if err != nil {
 		return Proof{}, &Error{Class: ErrStoreUnavailable, Reason: "replay store failed", Err: err}
 	}
@@ -469,9 +477,9 @@ func isDPoPType(typ string) bool {
 	return strings.EqualFold(typ, "dpop+jwt")
 }
 
-// replayKey hashes the jti with its scope: a fixed-length key that holds
-// no raw client input, whatever the jti's length.
-func replayKey(jkt, method, u string, jti []byte) string {
+// replayDigest hashes the jti with its scope: a fixed-length key that
+// holds no raw client input, whatever the jti's length.
+func replayDigest(jkt, method, u string, jti []byte) [sha256.Size]byte {
 	var buf [512]byte
 	b := append(buf[:0], jkt...)
 	b = append(b, 0)
@@ -480,9 +488,14 @@ func replayKey(jkt, method, u string, jti []byte) string {
 	b = append(b, u...)
 	b = append(b, 0)
 	b = append(b, jti...)
-	sum := sha256.Sum256(b)
+	return sha256.Sum256(b)
+}
+
+// replayKey is the ReplayStore key of a replay digest: its unpadded
+// base64url.
+func replayKey(digest [sha256.Size]byte) string {
 	var key [43]byte // base64url of 32 bytes, unpadded
-	base64.RawURLEncoding.Encode(key[:], sum[:])
+	base64.RawURLEncoding.Encode(key[:], digest[:])
 	return string(key[:])
 }
 

@@ -2,6 +2,7 @@ package dpop
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"hash/maphash"
 	"sync"
@@ -55,7 +56,7 @@ type MemoryStore struct {
 
 type memoryShard struct {
 	mu      sync.Mutex
-	entries map[string]int64 // key -> expiry, Unix nanoseconds
+	entries map[[sha256.Size]byte]int64 // SHA-256 of the key -> expiry, Unix nanoseconds
 	max     int
 	// nextSweep is at most the earliest expiry among the entries (set
 	// by the last sweep, lowered by each insert): a full shard is not
@@ -72,15 +73,23 @@ func NewMemoryStore(maxEntries int) *MemoryStore {
 	s := &MemoryStore{seed: maphash.MakeSeed(), now: time.Now}
 	per := max(1, maxEntries/memoryShards)
 	for i := range s.shards {
-		s.shards[i].entries = make(map[string]int64)
+		s.shards[i].entries = make(map[[sha256.Size]byte]int64)
 		s.shards[i].max = per
 	}
 	return s
 }
 
-// CheckAndSet implements ReplayStore.
+// CheckAndSet implements ReplayStore. It keeps the SHA-256 of key, a
+// fixed-size map key whatever the key's length.
 func (s *MemoryStore) CheckAndSet(_ context.Context, key string, expiresAt time.Time) (bool, error) {
-	sh := &s.shards[maphash.String(s.seed, key)%memoryShards]
+	return s.checkAndSet(sha256.Sum256([]byte(key)), expiresAt)
+}
+
+// checkAndSet is CheckAndSet for a key already hashed: a Verifier with a
+// MemoryStore records its replay digest here, without making a string
+// of it.
+func (s *MemoryStore) checkAndSet(key [sha256.Size]byte, expiresAt time.Time) (bool, error) {
+	sh := &s.shards[maphash.Comparable(s.seed, key)%memoryShards]
 	now := s.now().UnixNano()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
