@@ -38,7 +38,7 @@ func BenchmarkBeyondSignature(b *testing.B) {
 			ctx := context.Background()
 			step := func(i int) {
 				r.Header["Dpop"] = proofs[i : i+1]
-				u, err := v.RequestURL(r)
+				u, err := v.urls.requestURLParts(r)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -269,7 +269,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, accessToken, jkt
 	if accessToken == "" {
 		return Proof{}, invalid("no access token")
 	}
-	u, err := v.urls.requestURL(r)
+	u, err := v.urls.requestURLParts(r)
 	if err != nil {
 		return Proof{}, err
 	}
@@ -304,7 +304,7 @@ func (v *Verifier) Check(ctx context.Context, req Request) (Proof, error) {
 	if err != nil {
 		return Proof{}, errRequestURL
 	}
-	return v.check(ctx, req.Proofs, req.Method, u, req.AccessToken, req.JKT)
+	return v.check(ctx, req.Proofs, req.Method, urlParts{prefix: u}, req.AccessToken, req.JKT)
 }
 
 // joseErrors makes internal/jose report failures as this package's errors.
@@ -319,7 +319,7 @@ var joseErrors = &jose.Errors{
 // check runs the checks of RFC 9449 section 4.3 on proofs, cheapest
 // first; u is the normalized request URL. The jti is recorded last, only
 // once every other check passed.
-func (v *Verifier) check(ctx context.Context, proofs []string, method, u, accessToken, jkt string) (Proof, error) {
+func (v *Verifier) check(ctx context.Context, proofs []string, method string, u urlParts, accessToken, jkt string) (Proof, error) {
 	in, err := v.inspect(proofs, method, u, accessToken, jkt)
 	if err != nil {
 		return Proof{}, err
@@ -339,7 +339,7 @@ type inspected struct {
 }
 
 // inspect runs every check but the signature and the replay check.
-func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) (inspected, error) {
+func (v *Verifier) inspect(proofs []string, method string, u urlParts, accessToken, jkt string) (inspected, error) {
 	switch {
 	case len(proofs) == 0 || (len(proofs) == 1 && proofs[0] == ""):
 		return inspected{}, errNoProof
@@ -406,12 +406,12 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 	if string(c.htm) != method {
 		return inspected{}, errMethod
 	}
-	if string(c.htu) != u {
+	if !u.equalBytes(c.htu) {
 		n, err := NormalizeURL(string(c.htu))
 		if err != nil {
 			return inspected{}, errBadHTU
 		}
-		if n != u {
+		if !u.equal(n) {
 			return inspected{}, errURL
 		}
 	}
@@ -446,7 +446,7 @@ func (v *Verifier) inspect(proofs []string, method, u, accessToken, jkt string) 
 
 // record records the jti, scoped to the key, the method and the URL,
 // until the proof leaves the iat window (plus a second for rounding).
-func (v *Verifier) record(ctx context.Context, in *inspected, method, u string) (Proof, error) {
+func (v *Verifier) record(ctx context.Context, in *inspected, method string, u urlParts) (Proof, error) {
 	c := &in.claims
 	digest := replayDigest(in.key.jkt, method, u, c.jti)
 	until := c.iat.Add(v.maxAge + time.Second)
@@ -479,13 +479,15 @@ func isDPoPType(typ string) bool {
 
 // replayDigest hashes the jti with its scope: a fixed-length key that
 // holds no raw client input, whatever the jti's length.
-func replayDigest(jkt, method, u string, jti []byte) [sha256.Size]byte {
+func replayDigest(jkt, method string, u urlParts, jti []byte) [sha256.Size]byte {
 	var buf [512]byte
 	b := append(buf[:0], jkt...)
 	b = append(b, 0)
 	b = append(b, method...)
 	b = append(b, 0)
-	b = append(b, u...)
+	b = append(b, u.prefix...)
+	b = append(b, u.host...)
+	b = append(b, u.path...)
 	b = append(b, 0)
 	b = append(b, jti...)
 	return sha256.Sum256(b)

@@ -222,9 +222,34 @@ type urlSource struct {
 
 // requestURL returns the normalized URL r was sent to, without query.
 func (s *urlSource) requestURL(r *http.Request) (string, error) {
+	u, err := s.requestURLParts(r)
+	return u.String(), err
+}
+
+// urlParts is a normalized URL as the concatenation of its parts, so that
+// a request's URL is compared and hashed without building it.
+type urlParts struct{ prefix, host, path string }
+
+func (u urlParts) String() string { return u.prefix + u.host + u.path }
+
+// equal reports whether s is u.
+func (u urlParts) equal(s string) bool {
+	p, h := len(u.prefix), len(u.prefix)+len(u.host)
+	return len(s) == h+len(u.path) && s[:p] == u.prefix && s[p:h] == u.host && s[h:] == u.path
+}
+
+// equalBytes is equal for the bytes of a proof's htu, without copying
+// them into a string.
+func (u urlParts) equalBytes(b []byte) bool {
+	p, h := len(u.prefix), len(u.prefix)+len(u.host)
+	return len(b) == h+len(u.path) && string(b[:p]) == u.prefix && string(b[p:h]) == u.host && string(b[h:]) == u.path
+}
+
+// requestURLParts is requestURL without the concatenation.
+func (s *urlSource) requestURLParts(r *http.Request) (urlParts, error) {
 	path, ok := requestPath(r)
 	if !ok {
-		return "", errRequestURL
+		return urlParts{}, errRequestURL
 	}
 	var scheme, host string
 	switch {
@@ -241,18 +266,27 @@ func (s *urlSource) requestURL(r *http.Request) (string, error) {
 		if s.fromTrustedProxy(r) {
 			var err error
 			if scheme, host, err = forwarded(r, scheme, host, s.trusted); err != nil {
-				return "", errRequestURL
+				return urlParts{}, errRequestURL
 			}
 		}
 	}
 	host, ok = normalizeHost(scheme, host)
 	if !ok {
-		return "", errRequestURL
+		return urlParts{}, errRequestURL
 	}
 	if path, ok = normalizePath(path); !ok {
-		return "", errRequestURL
+		return urlParts{}, errRequestURL
 	}
-	return scheme + "://" + host + path, nil
+	var prefix string
+	switch scheme {
+	case "http":
+		prefix = "http://"
+	case "https":
+		prefix = "https://"
+	default:
+		prefix = scheme + "://"
+	}
+	return urlParts{prefix: prefix, host: host, path: path}, nil
 }
 
 // requestPath returns the escaped path the client sent: the path of
