@@ -36,13 +36,14 @@ func BenchmarkBeyondSignature(b *testing.B) {
 			r := httptest.NewRequest("GET", target, nil)
 			r.RequestURI = "/api/private" // origin form, as a server sees it
 			ctx := context.Background()
+			room := make([]byte, proofRoom)
 			step := func(i int) {
 				r.Header["Dpop"] = proofs[i : i+1]
 				u, err := v.urls.requestURLParts(r)
 				if err != nil {
 					b.Fatal(err)
 				}
-				in, err := v.inspect(r.Header.Values("Dpop"), r.Method, u, token, jkt)
+				in, err := v.inspect(room, r.Header.Values("Dpop"), r.Method, u, token, jkt)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -320,7 +320,12 @@ var joseErrors = &jose.Errors{
 // first; u is the normalized request URL. The jti is recorded last, only
 // once every other check passed.
 func (v *Verifier) check(ctx context.Context, proofs []string, method string, u urlParts, accessToken, jkt string) (Proof, error) {
-	in, err := v.inspect(proofs, method, u, accessToken, jkt)
+	// The decoded proof lives in a pooled buffer: it is read only until
+	// record returns, and nothing keeps a slice of it (the Proof's strings
+	// are copies), so the next request may reuse the same warm bytes.
+	room := proofRooms.Get().(*[proofRoom]byte)
+	defer proofRooms.Put(room)
+	in, err := v.inspect(room[:], proofs, method, u, accessToken, jkt)
 	if err != nil {
 		return Proof{}, err
 	}
@@ -329,6 +334,14 @@ func (v *Verifier) check(ctx context.Context, proofs []string, method string, u 
 	}
 	return v.record(ctx, &in, method, u)
 }
+
+// proofRoom is the size of the pooled buffers proofs decode into: enough
+// for an EC or Ed25519 proof and an RSA-2048 one. Larger proofs (up to the
+// size cap) decode into a buffer of their own.
+const proofRoom = 1536
+
+// proofRooms holds the buffers proofs decode into.
+var proofRooms = sync.Pool{New: func() any { return new([proofRoom]byte) }}
 
 // inspected is a proof that passed every check but its signature.
 type inspected struct {
@@ -339,7 +352,7 @@ type inspected struct {
 }
 
 // inspect runs every check but the signature and the replay check.
-func (v *Verifier) inspect(proofs []string, method string, u urlParts, accessToken, jkt string) (inspected, error) {
+func (v *Verifier) inspect(room []byte, proofs []string, method string, u urlParts, accessToken, jkt string) (inspected, error) {
 	switch {
 	case len(proofs) == 0 || (len(proofs) == 1 && proofs[0] == ""):
 		return inspected{}, errNoProof
@@ -348,7 +361,7 @@ func (v *Verifier) inspect(proofs []string, method string, u urlParts, accessTok
 	}
 	var in inspected
 	t := &in.jws
-	if err := jose.ParseInto(t, proofs[0], v.maxSize, joseErrors); err != nil {
+	if err := jose.ParseInto(t, proofs[0], v.maxSize, joseErrors, room); err != nil {
 		return inspected{}, err
 	}
 	h := &t.Header

@@ -410,22 +410,29 @@ type JWS struct {
 // that objects refused for their header cost little.
 func Parse(token string, maxSize int, errs *Errors) (*JWS, error) {
 	t := new(JWS)
-	if err := ParseInto(t, token, maxSize, errs); err != nil {
+	if err := ParseInto(t, token, maxSize, errs, nil); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 // ParseInto is Parse into a JWS the caller holds (e.g. in a struct of its
-// own, sparing an allocation). t is overwritten; on error its contents are
-// unspecified.
-func ParseInto(t *JWS, token string, maxSize int, errs *Errors) error {
+// own, sparing an allocation). It decodes into room when the three
+// segments fit, else into a new buffer: t's slices may then alias room,
+// which the caller must leave unchanged for as long as it uses t. t is
+// overwritten; on error its contents are unspecified.
+func ParseInto(t *JWS, token string, maxSize int, errs *Errors, room []byte) error {
 	p, err := Split(token, maxSize, errs)
 	if err != nil {
 		return err
 	}
 	// One buffer for the three decoded segments.
-	buf := make([]byte, p.DecodedLen())
+	var buf []byte
+	if n := p.DecodedLen(); n <= len(room) {
+		buf = room[:n]
+	} else {
+		buf = make([]byte, n)
+	}
 	*t = JWS{SigningInput: p.SigningInput, errs: errs, parts: p}
 	hdr, err := Decode(buf, p.Header, errs)
 	if err != nil {
