@@ -102,7 +102,10 @@ func TestProofClaimsFast(t *testing.T) {
 			assert.Equal(t, strict, got)
 		})
 	}
+}
 
+// The common proof claims decode without allocating.
+func TestProofClaimsFastAllocations(t *testing.T) {
 	if racedetect.Enabled {
 		t.Skip("the race detector changes allocation counts")
 	}
