@@ -189,8 +189,8 @@ func skipSpace(s string, i int) int {
 // plainName returns the JSON string at s[i] when it holds printable ASCII
 // only, without escapes, and the index after it.
 func plainName(s string, i int) (string, int, bool) {
-	v, next, ascii, ok := strictjson.ScanString(s, i)
-	if !ok || !ascii || strings.IndexByte(v, 0x7f) >= 0 {
+	v, next, kind, ok := strictjson.ScanString(s, i)
+	if !ok || kind != strictjson.Printable {
 		return "", 0, false
 	}
 	return v, next, true
@@ -200,11 +200,11 @@ func plainName(s string, i int) (string, int, bool) {
 // is then valid JSON exactly when it has no control character and is
 // valid UTF-8), and the index after it.
 func jsonString(s string, i int) (string, int, bool) {
-	v, next, ascii, ok := strictjson.ScanString(s, i)
+	v, next, kind, ok := strictjson.ScanString(s, i)
 	if !ok {
 		return "", 0, false
 	}
-	return v, next, ascii || utf8.ValidString(v)
+	return v, next, kind != strictjson.NonASCII || utf8.ValidString(v)
 }
 
 // jsonStrings decodes the array of plain strings at s[i] into the

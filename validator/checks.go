@@ -22,12 +22,12 @@ func (p Profile) typOK(typ string) bool {
 	return p == ProfileAuth0 && strings.EqualFold(typ, "JWT")
 }
 
-// peekIssuer returns the token's iss without decoding the claims, so that
-// a token from an unknown issuer is refused before they are decoded. ok is
-// false when iss is absent or not a string, or the payload is not a JSON
-// object: claims.Parse then reports why. For every payload claims.Parse
-// accepts it returns the Issuer Parse returns (FuzzPeekIssuer), so it can
-// refuse a token early but never accept one.
+// peekIssuer returns the first top-level iss of a payload that
+// claims.Parse refused, so that a token from an unknown issuer is refused
+// as such even when its claims are malformed too. ok is false when iss is
+// absent or not a string, or the payload is not a JSON object. For every
+// payload claims.Parse accepts it returns the Issuer Parse returns
+// (FuzzPeekIssuer): the two never disagree on whose token it is.
 func peekIssuer(p []byte) (iss []byte, ok bool) { return strictjson.PeekString(p, "iss") }
 
 // checkTimes checks exp, nbf and iat against now, with the leeway.

@@ -715,8 +715,8 @@ func TestSecurityClaims(t *testing.T) {
 	// key lookup, so that no two parsers can disagree on the claims.
 	add("duplicate iss (same value)", e.body(nil, `"iss":`+iss), validator.ErrMalformed, rDuplicate, noLookup)
 	add("duplicate iss (evil second)", e.body(nil, `"iss":"https://evil.example/"`), validator.ErrMalformed, rDuplicate, noLookup)
-	// The issuer peek reads the first iss: an unknown one is refused as
-	// such before the duplicate is seen. Still refused, before any lookup.
+	// A claims set refused for a duplicate is refused for its issuer when
+	// its first iss is unknown. Still refused, before any lookup.
 	add("duplicate iss (evil first)", `{"iss":"https://evil.example/",`+e.body(nil)[1:], validator.ErrIssuer, rIssuer, noLookup)
 	add("duplicate aud", e.body(nil, `"aud":"https://other.example.com"`), validator.ErrMalformed, rDuplicate, noLookup)
 	add("duplicate exp", e.body(nil, date("exp", now+1e6)), validator.ErrMalformed, rDuplicate, noLookup)
@@ -802,6 +802,9 @@ func TestSecurityClaims(t *testing.T) {
 		add(fmt.Sprintf("iss %q", v), e.body(drop("iss"), `"iss":`+js(v)), validator.ErrIssuer, reason, noLookup)
 	}
 	add("iss missing", e.body(drop("iss")), validator.ErrIssuer, rIssuer, noLookup)
+	// The signature segment is decoded only for a known issuer.
+	cases = append(cases, secCase{"unknown iss, signature segment not base64url",
+		e.signed(e.body(drop("iss"), `"iss":"https://evil.example/"`)) + "!", validator.ErrIssuer, rIssuer, noLookup})
 	add("iss an array", e.body(drop("iss"), `"iss":[`+iss+`]`), validator.ErrMalformed, rWrongType, noLookup)
 	add("iss an array of two", e.body(drop("iss"), `"iss":[`+iss+`,"https://evil.example/"]`), validator.ErrMalformed, rWrongType, noLookup)
 	add("iss null", e.body(drop("iss"), `"iss":null`), validator.ErrMalformed, rWrongType, noLookup)

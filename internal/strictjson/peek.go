@@ -1,7 +1,6 @@
 package strictjson
 
 import (
-	"bytes"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -58,14 +57,14 @@ func PeekString(p []byte, name string) (val []byte, ok bool) {
 }
 
 // skipString returns the index after the JSON string at p[i]. Strings
-// without escapes, nearly all of them, end at the next quote, which
-// bytes.IndexByte finds many bytes at a time.
+// without escapes, nearly all of them, take scanString's word-at-a-time
+// path.
 func skipString(p []byte, i int) (int, bool) {
 	if i == len(p) || p[i] != '"' {
 		return i, false
 	}
-	if n := bytes.IndexByte(p[i+1:], '"'); n >= 0 && bytes.IndexByte(p[i+1:i+1+n], '\\') < 0 {
-		return i + 2 + n, true
+	if end, _, ok := scanString(p, i); ok {
+		return end + 1, true
 	}
 	for i++; i < len(p); i++ {
 		switch p[i] {

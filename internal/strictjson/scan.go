@@ -1,6 +1,6 @@
 package strictjson
 
-import "strings"
+import "math/bits"
 
 // Word-at-a-time byte tests (a classic bit trick): lsb and msb are the
 // lowest and highest bit of every byte of a 64-bit word.
@@ -9,49 +9,97 @@ const (
 	msb = 0x8080808080808080
 )
 
-// hasLess reports whether a byte of w is below n (n <= 128). Exact for
-// the question "is there such a byte": a byte at or above n never borrows
-// from the next one.
-func hasLess(w uint64, n byte) bool { return (w-lsb*uint64(n))&^w&msb != 0 }
+// zeroBytes flags (in msb) the bytes of w that are zero. Only the lowest
+// flag is exact: a borrow can flag the byte above a zero byte too.
+func zeroBytes(w uint64) uint64 { return (w - lsb) &^ w & msb }
+
+// lessBytes flags the bytes of w below n (n <= 128), the lowest exactly,
+// as zeroBytes.
+func lessBytes(w uint64, n byte) uint64 { return (w - lsb*uint64(n)) &^ w & msb }
+
+// Kind tells what the contents of a string ScanString read hold beyond
+// what every such string has (no quote, backslash or control character).
+type Kind uint8
+
+const (
+	// Printable: printable ASCII only, 0x20 to 0x7e.
+	Printable Kind = iota
+	// ASCII: ASCII with at least one DEL (0x7f).
+	ASCII
+	// NonASCII: some byte at or above 0x80; the caller must still check
+	// that the contents are valid UTF-8.
+	NonASCII
+)
 
 // ScanString reads the JSON string that starts at s[i] when it has no
 // escapes and no control characters, the strings nearly every token is
 // made of: it returns the string's contents, the index after its closing
-// quote, and whether the contents are all ASCII (if not, the caller must
-// still check that they are valid UTF-8). ok is false for anything else,
+// quote, and what bytes the contents hold. ok is false for anything else,
 // which the caller hands to a full decoder.
 //
-// It finds the closing quote with strings.IndexByte and checks the
-// contents eight bytes at a time: several times faster than a loop over
-// bytes on the strings of a token.
-func ScanString(s string, i int) (v string, next int, ascii, ok bool) {
+// It reads eight bytes at a time, looking for the closing quote and for
+// the bytes that end the fast path in the same pass: several times faster
+// than a loop over bytes on the short strings of a token, and than
+// finding the quote first and checking the contents after.
+func ScanString(s string, i int) (v string, next int, kind Kind, ok bool) {
+	end, kind, ok := scanString(s, i)
+	if !ok {
+		return "", 0, 0, false
+	}
+	return s[i+1 : end], end + 1, kind, true
+}
+
+// scanString is ScanString on a string or a byte slice; end is the index
+// of the closing quote.
+func scanString[T string | []byte](s T, i int) (end int, kind Kind, ok bool) {
 	if i >= len(s) || s[i] != '"' {
-		return "", 0, false, false
+		return 0, 0, false
 	}
-	n := strings.IndexByte(s[i+1:], '"')
-	if n < 0 {
-		return "", 0, false, false
-	}
-	v = s[i+1 : i+1+n]
-	var high uint64
-	w := v
-	for len(w) >= 8 {
+	// high collects the contents' bytes, del those plus one: a byte above
+	// 0x7e sets the msb of one of them (0xff carries into the byte above,
+	// which does not matter: its msb is set in high already).
+	var high, del uint64
+	j := i + 1
+	for ; len(s)-j >= 8; j += 8 {
+		w := s[j : j+8]
 		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if hasLess(x, 0x20) || hasLess(x^(lsb*'\\'), 1) {
-			return "", 0, false, false
+		stop := zeroBytes(x^(lsb*'"')) | zeroBytes(x^(lsb*'\\')) | lessBytes(x, 0x20)
+		if stop != 0 {
+			n := bits.TrailingZeros64(stop) >> 3
+			if w[n] != '"' {
+				return 0, 0, false
+			}
+			x &= 1<<(8*n) - 1 // the contents' bytes only; n <= 7
+			high |= x
+			del |= x + lsb
+			return j + n, kindOf(high, del), true
 		}
 		high |= x
-		w = w[8:]
+		del |= x + lsb
 	}
-	for j := 0; j < len(w); j++ {
-		c := w[j]
-		if c < 0x20 || c == '\\' {
-			return "", 0, false, false
+	for ; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case c == '"':
+			return j, kindOf(high, del), true
+		case c < 0x20 || c == '\\':
+			return 0, 0, false
 		}
 		high |= uint64(c)
+		del |= uint64(c) + 1
 	}
-	return v, i + 2 + n, high&msb == 0, true
+	return 0, 0, false
+}
+
+func kindOf(high, del uint64) Kind {
+	switch {
+	case high&msb != 0:
+		return NonASCII
+	case del&msb != 0:
+		return ASCII
+	}
+	return Printable
 }
 
 // PlainASCII returns the contents of the JSON string at data[i] and the
@@ -59,18 +107,11 @@ func ScanString(s string, i int) (v string, next int, ascii, ok bool) {
 // '\\' (so has no escapes and is valid UTF-8): the strings of JOSE
 // headers and DPoP proofs. ok is false for anything else.
 func PlainASCII(data []byte, i int) (s []byte, next int, ok bool) {
-	if i >= len(data) || data[i] != '"' {
+	end, kind, ok := scanString(data, i)
+	if !ok || kind != Printable {
 		return nil, 0, false
 	}
-	for j := i + 1; j < len(data); j++ {
-		switch c := data[j]; {
-		case c == '"':
-			return data[i+1 : j], j + 1, true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return nil, 0, false
-		}
-	}
-	return nil, 0, false
+	return data[i+1 : end], end + 1, true
 }
 
 // SkipSpace returns the index of the first byte of data at or after i
