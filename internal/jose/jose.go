@@ -359,8 +359,9 @@ func Split(token string, maxSize int, errs *Errors) (Parts, error) {
 	if len(token) > maxSize {
 		return Parts{}, errs.TooLarge
 	}
-	// The base64url decoder refuses every byte outside its alphabet except
-	// CR and LF, which it skips: refuse those here.
+	// Decode refuses every byte outside the base64url alphabet, but CR
+	// and LF are refused before anything else, as B64 (which skips them)
+	// needed: a token with one is malformed whatever else it holds.
 	if strings.IndexByte(token, '\r') >= 0 || strings.IndexByte(token, '\n') >= 0 {
 		return Parts{}, errs.Encoding
 	}
@@ -385,9 +386,8 @@ func Split(token string, maxSize int, errs *Errors) (Parts, error) {
 // Decode decodes the segment seg into the front of dst, which must have
 // room for it, and returns that part of dst.
 func Decode(dst []byte, seg string, errs *Errors) ([]byte, error) {
-	// The []byte conversion is only read, so the compiler does not copy.
-	n, err := B64.Decode(dst, []byte(seg))
-	if err != nil {
+	n, ok := decodeB64(dst, seg)
+	if !ok {
 		return nil, errs.Encoding
 	}
 	return dst[:n:n], nil
