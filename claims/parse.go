@@ -53,11 +53,15 @@ func (e *parseError) Unwrap() error { return ErrInvalid }
 // Parse does not validate anything about the token: use the validator
 // package for that.
 func Parse(data []byte) (*Claims, error) {
-	// One copy of the input as a string: every string claim without
-	// escapes, and every custom claim's JSON text, is a substring of it,
-	// so a claims set costs two allocations: this copy and the Claims,
-	// whose arrays back its slices.
-	src := string(data)
+	return ParseString(string(data))
+}
+
+// ParseString is [Parse] for a claims set held in a string. The Claims
+// shares the string's memory rather than copying it (every string claim
+// without escapes, and every custom claim's JSON text, is a substring of
+// src), so it costs one allocation: the Claims, whose arrays back its
+// slices.
+func ParseString(src string) (*Claims, error) {
 	c := new(Claims)
 	p := parser{src: src, room: c.strBuf[:]}
 	c.custom = c.customBuf[:0]

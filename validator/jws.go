@@ -96,10 +96,10 @@ var methods = map[string]crypto.Hash{
 	"EdDSA": 0, // Ed25519 hashes the message itself
 }
 
-// decodeRoom is the stack room Validate decodes a token's segments into:
-// enough for an Auth0 token with a few dozen permissions and an RSA-4096
-// signature. Larger tokens (up to the size cap) decode into the heap.
-const decodeRoom = 2048
+// decodeRoom is the stack room Validate decodes a token's header and
+// signature into: enough for an RSA-4096 signature and a header of a few
+// hundred bytes. Larger ones (up to the size cap) decode into the heap.
+const decodeRoom = 1024
 
 // maxInternedKids bounds kidTable: an issuer publishes a few keys at once,
 // and keys rotate seldom.

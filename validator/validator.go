@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apiguard/apiguard/claims"
 	"github.com/apiguard/apiguard/internal/jose"
@@ -238,12 +239,12 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err != nil {
 		return nil, err
 	}
-	// The decoded segments of a typical token fit in this array on the
-	// stack: nothing keeps a reference to them past this call (claims.Parse
-	// copies the payload, the kid is interned or copied).
+	// The decoded header and signature of a typical token fit in this
+	// array on the stack: nothing keeps a reference to them past this call
+	// (the kid is interned or copied).
 	var room [decodeRoom]byte
 	buf := room[:]
-	if n := parts.DecodedLen(); n > len(buf) {
+	if n := jose.B64.DecodedLen(len(parts.Header)) + jose.B64.DecodedLen(len(parts.Signature)); n > len(buf) {
 		buf = make([]byte, n)
 	}
 	hdr, err := jose.Decode(buf, parts.Header, joseErrors)
@@ -261,12 +262,14 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err := v.headerAllowed(&h); err != nil {
 		return nil, err
 	}
-	payload, err := jose.Decode(buf, parts.Payload, joseErrors)
+	// The payload decodes into memory of its own, which the claims keep:
+	// their strings are substrings of it, with no copy. Nothing writes to
+	// it after this.
+	payload, err := jose.Decode(make([]byte, jose.B64.DecodedLen(len(parts.Payload))), parts.Payload, joseErrors)
 	if err != nil {
 		return nil, err
 	}
-	buf = buf[len(payload):]
-	c, err := claims.Parse(payload)
+	c, err := claims.ParseString(unsafe.String(unsafe.SliceData(payload), len(payload)))
 	if err != nil {
 		// A claims set of an unknown issuer is refused for its issuer,
 		// whatever else is wrong with it (a second iss among them).
