@@ -171,6 +171,9 @@ func confirmation(s string, i int) (Confirmation, int, bool) {
 // ASCII names of the fast path: a case variant of an ASCII name in ASCII
 // has its length, so most names need no comparison at all.
 func foldsToRegistered(name string) bool {
+	if len(name) > maxRegisteredLen {
+		return false // namespaced custom claims, the usual ones
+	}
 	for _, r := range registered {
 		if len(r) == len(name) && strings.EqualFold(r, name) {
 			return true
@@ -178,6 +181,10 @@ func foldsToRegistered(name string) bool {
 	}
 	return false
 }
+
+// maxRegisteredLen is the length of the longest registered name
+// (TestMaxRegisteredLen).
+const maxRegisteredLen = len("permissions")
 
 func skipSpace(s string, i int) int {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {

@@ -188,3 +188,13 @@ func TestFastPathDuplicates(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalid, "duplicate %q", dup[0])
 	}
 }
+
+func TestMaxRegisteredLen(t *testing.T) {
+	longest := 0
+	for _, r := range registered {
+		longest = max(longest, len(r))
+	}
+	if longest != maxRegisteredLen {
+		t.Fatalf("maxRegisteredLen is %d, the longest registered name has %d bytes", maxRegisteredLen, longest)
+	}
+}

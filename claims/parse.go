@@ -367,10 +367,12 @@ func (p *parser) splitScope(s string) []string {
 	// RFC 6749 section 3.3: scope tokens are separated by single spaces;
 	// tolerate runs of spaces, nothing else.
 	out := p.begin()
-	for tok := range strings.SplitSeq(s, " ") {
+	for s != "" {
+		tok, rest, _ := strings.Cut(s, " ")
 		if tok != "" {
 			out = append(out, tok)
 		}
+		s = rest
 	}
 	return p.keep(out)
 }
