@@ -3,6 +3,7 @@ package validator
 import (
 	"crypto"
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -101,47 +102,47 @@ var methods = map[string]crypto.Hash{
 // hundred bytes. Larger ones (up to the size cap) decode into the heap.
 const decodeRoom = 1024
 
-// maxInternedKids bounds kidTable: an issuer publishes a few keys at once,
+// maxHeaders bounds headerTable: an issuer signs with a few keys at once,
 // and keys rotate seldom.
-const maxInternedKids = 32
+const maxHeaders = 32
 
-// kidTable interns the kids of keys that verified a token, so that the kid
-// of the next token signed with them is a string without an allocation.
-// Only the kids of keys that verified a signature get in, so no attacker
-// can fill it.
-type kidTable struct {
-	m  atomic.Pointer[map[string]string] // read without locking
+// headerTable remembers the decoded headers of tokens that verified, by
+// their encoded segment. An issuer's tokens share a handful of headers
+// (one per signing key), so nearly every token's header is a lookup
+// rather than a decoding, and its kid a string without an allocation.
+// The decoded header is a function of the segment's bytes alone; the
+// allow-list and profile checks still run on every token. Only headers
+// of verified tokens get in, so no attacker can fill it.
+type headerTable struct {
+	m  atomic.Pointer[map[string]header] // read without locking
 	mu sync.Mutex                        // serializes add
 }
 
-// get returns kid as a string: the interned one when there is one, and
-// whether it was.
-func (t *kidTable) get(kid []byte) (string, bool) {
+// get returns the header decoded from seg, if the table has it.
+func (t *headerTable) get(seg string) (header, bool) {
 	if m := t.m.Load(); m != nil {
-		if s, ok := (*m)[string(kid)]; ok {
-			return s, true
-		}
+		h, ok := (*m)[seg]
+		return h, ok
 	}
-	return string(kid), false
+	return header{}, false
 }
 
-// add interns kid, unless the table is full.
-func (t *kidTable) add(kid string) {
-	if m := t.m.Load(); m != nil {
-		if _, ok := (*m)[kid]; ok {
-			return
-		}
-	}
+// add remembers h as the decoding of seg, unless the table is full.
+func (t *headerTable) add(seg string, h header) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old := t.m.Load()
-	if old != nil && len(*old) >= maxInternedKids {
-		return
+	if old != nil {
+		if _, ok := (*old)[seg]; ok || len(*old) >= maxHeaders {
+			return
+		}
 	}
-	m := make(map[string]string, 1)
+	m := make(map[string]header, 1)
 	if old != nil {
 		m = maps.Clone(*old)
 	}
-	m[kid] = kid
+	// A copy: seg is part of the caller's token, which must not stay
+	// alive for it.
+	m[strings.Clone(seg)] = h
 	t.m.Store(&m)
 }

@@ -139,7 +139,7 @@ type Validator struct {
 	maxSize   int
 	now       func() time.Time
 	cache     *tokenCache // nil unless Config.CacheSize > 0
-	kids      kidTable
+	headers   headerTable
 	owned     []io.Closer // the key sources New made, closed by Close
 	// errAudience names the accepted audiences, for the logs.
 	errAudience error
@@ -241,24 +241,24 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	}
 	// The decoded header and signature of a typical token fit in this
 	// array on the stack: nothing keeps a reference to them past this call
-	// (the kid is interned or copied).
+	// (the kid is copied, or comes from the header table).
 	var room [decodeRoom]byte
 	buf := room[:]
 	if n := jose.B64.DecodedLen(len(parts.Header)) + jose.B64.DecodedLen(len(parts.Signature)); n > len(buf) {
 		buf = make([]byte, n)
 	}
-	hdr, err := jose.Decode(buf, parts.Header, joseErrors)
-	if err != nil {
-		return nil, err
+	h, known := v.headers.get(parts.Header)
+	if !known {
+		hdr, err := jose.Decode(buf, parts.Header, joseErrors)
+		if err != nil {
+			return nil, err
+		}
+		kid, err := jose.DecodeHeaderKid(hdr, &h, joseErrors)
+		if err != nil {
+			return nil, err
+		}
+		h.Kid = string(kid)
 	}
-	buf = buf[len(hdr):]
-	var h header
-	kid, err := jose.DecodeHeaderKid(hdr, &h, joseErrors)
-	if err != nil {
-		return nil, err
-	}
-	var interned bool
-	h.Kid, interned = v.kids.get(kid)
 	if err := v.headerAllowed(&h); err != nil {
 		return nil, err
 	}
@@ -302,8 +302,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	if err := verify(&jws{Header: h, SigningInput: parts.SigningInput, Signature: sig}, k); err != nil {
 		return nil, err
 	}
-	if !interned {
-		v.kids.add(h.Kid)
+	if !known {
+		v.headers.add(parts.Header, h)
 	}
 	if err := v.checkTimes(c, now); err != nil {
 		return nil, err
