@@ -42,7 +42,7 @@ func (v *Validator) KeyForHeader(ctx context.Context, iss string, headerJSON []b
 	if err := v.headerAllowed(&h); err != nil {
 		return nil, err
 	}
-	src, ok := v.sources[iss]
+	src, ok := v.source(iss)
 	if !ok {
 		return nil, errIssuer
 	}

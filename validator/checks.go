@@ -77,7 +77,7 @@ func (v *Validator) issuerError(iss string) error {
 	if strings.HasSuffix(iss, "/") {
 		alt = iss[:len(iss)-1]
 	}
-	if _, ok := v.sources[alt]; ok {
+	if _, ok := v.source(alt); ok {
 		return errIssuerSlash
 	}
 	return errIssuer

@@ -203,7 +203,7 @@ func (k *Key) Fits(alg string) bool {
 	if k == nil {
 		return false
 	}
-	if _, ok := methods[alg]; !ok {
+	if _, ok := method(alg); !ok {
 		return false
 	}
 	return k.fits(alg)

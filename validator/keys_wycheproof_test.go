@@ -118,7 +118,7 @@ func wycheproofKeyCheck(keys []byte, token string) (stage string, err error) {
 	if err := checkHeader(&t.Header); err != nil {
 		return "JWS header", err
 	}
-	if _, ok := methods[t.Header.Alg]; !ok {
+	if _, ok := method(t.Header.Alg); !ok {
 		return "algorithm", errors.New("alg not supported: " + t.Header.Alg)
 	}
 	if err := decodeBody(t); err != nil {

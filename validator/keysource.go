@@ -67,6 +67,17 @@ func sourceKey(ctx context.Context, src KeySource, kid, alg string) (*Key, error
 	return k, nil
 }
 
+// source returns the key source of issuer iss, and whether iss is an
+// accepted issuer. Config.Issuer is compared first: nearly every token
+// is its, and a comparison costs less than a map lookup.
+func (v *Validator) source(iss string) (KeySource, bool) {
+	if iss == v.issuer {
+		return v.issuerKeys, true
+	}
+	src, ok := v.sources[iss]
+	return src, ok
+}
+
 // initKeys binds a key source to every accepted issuer. For an issuer
 // without one it makes a RemoteKeySet, which the Validator owns; those
 // load their keys in parallel, and New waits for them all.
@@ -113,6 +124,7 @@ func (v *Validator) initKeys(ctx context.Context, cfg *Config) error {
 		}
 	}
 	v.sources = sources
+	v.issuer, v.issuerKeys = cfg.Issuer, sources[cfg.Issuer]
 	for _, r := range owned {
 		v.owned = append(v.owned, r)
 	}

@@ -131,16 +131,19 @@ type Config struct {
 
 // Validator validates access tokens. It is safe for concurrent use.
 type Validator struct {
-	sources   map[string]KeySource
-	audiences []string
-	algs      []string
-	leeway    time.Duration
-	profile   Profile
-	maxSize   int
-	now       func() time.Time
-	cache     *tokenCache // nil unless Config.CacheSize > 0
-	headers   headerTable
-	owned     []io.Closer // the key sources New made, closed by Close
+	sources map[string]KeySource
+	// issuer is Config.Issuer, and issuerKeys its key source.
+	issuer     string
+	issuerKeys KeySource
+	audiences  []string
+	algs       []string
+	leeway     time.Duration
+	profile    Profile
+	maxSize    int
+	now        func() time.Time
+	cache      *tokenCache // nil unless Config.CacheSize > 0
+	headers    headerTable
+	owned      []io.Closer // the key sources New made, closed by Close
 	// errAudience names the accepted audiences, for the logs.
 	errAudience error
 }
@@ -168,7 +171,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 		v.algs = []string{"RS256"}
 	}
 	for _, a := range v.algs {
-		if _, ok := methods[a]; !ok {
+		if _, ok := method(a); !ok {
 			return nil, fmt.Errorf("validator: algorithm %q is not supported (asymmetric signatures only)", a)
 		}
 	}
@@ -274,7 +277,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 		// A claims set of an unknown issuer is refused for its issuer,
 		// whatever else is wrong with it (a second iss among them).
 		if iss, ok := peekIssuer(payload); ok {
-			if _, known := v.sources[string(iss)]; !known {
+			if _, known := v.source(string(iss)); !known {
 				return nil, v.issuerError(string(iss))
 			}
 		}
@@ -285,7 +288,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*claims.Claims,
 	// here rather than peeking at it before Parse costs a refused token
 	// its claims' decoding, and spares every accepted token a second scan
 	// of its payload.)
-	src, ok := v.sources[c.Issuer]
+	src, ok := v.source(c.Issuer)
 	if !ok {
 		return nil, v.issuerError(c.Issuer)
 	}

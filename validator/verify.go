@@ -21,7 +21,7 @@ import (
 // golang-jwt's, which TestVerifyMatchesGolangJWT holds it to.
 func verify(t *jws, k *Key) error {
 	alg := t.Header.Alg
-	h, ok := methods[alg]
+	h, ok := method(alg)
 	if !ok || !k.fits(alg) {
 		return errKeyMismatch
 	}

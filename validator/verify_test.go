@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/apiguard/apiguard/internal/racedetect"
@@ -103,8 +104,9 @@ func TestVerifyMatchesGolangJWT(t *testing.T) {
 			if alg[0] == 'P' {
 				// PSS with another salt length: golang-jwt's defaults would
 				// accept it, the strict options do not.
-				d := hashOf(t, methods[alg], input)
-				s, err := rsa.SignPSS(rand.Reader, rsaKey, methods[alg], d, &rsa.PSSOptions{SaltLength: 8})
+				h, _ := method(alg)
+				d := hashOf(t, h, input)
+				s, err := rsa.SignPSS(rand.Reader, rsaKey, h, d, &rsa.PSSOptions{SaltLength: 8})
 				require.NoError(t, err)
 				sigs = append(sigs, s)
 			}
@@ -167,4 +169,24 @@ func TestVerifyECDSAAllocations(t *testing.T) {
 	require.True(t, ecdsa.VerifyASN1(&ecKey.PublicKey, digest, der))
 	std := testing.AllocsPerRun(50, func() { _ = ecdsa.VerifyASN1(&ecKey.PublicKey, digest, der) })
 	require.Equal(t, std, testing.AllocsPerRun(50, func() { _ = verify(tok, k) }))
+}
+
+// method knows exactly the algorithms of the JOSE registry (RFC 7518)
+// that this package verifies, with the hash each signs.
+func TestMethod(t *testing.T) {
+	want := map[string]crypto.Hash{
+		"RS256": crypto.SHA256, "RS384": crypto.SHA384, "RS512": crypto.SHA512,
+		"PS256": crypto.SHA256, "PS384": crypto.SHA384, "PS512": crypto.SHA512,
+		"ES256": crypto.SHA256, "ES384": crypto.SHA384, "ES512": crypto.SHA512,
+		"EdDSA": 0,
+	}
+	for alg, h := range want {
+		got, ok := method(alg)
+		assert.True(t, ok, alg)
+		assert.Equal(t, h, got, alg)
+	}
+	for _, alg := range []string{"", "none", "HS256", "HS384", "HS512", "rs256", "RS256 ", "ES256K", "Ed25519", "EDDSA", "PS256\x00"} {
+		_, ok := method(alg)
+		assert.False(t, ok, alg)
+	}
 }

@@ -135,7 +135,7 @@ func verifyCompactJWS(set *KeySet, token string) error {
 	if err := checkHeader(&t.Header); err != nil {
 		return err
 	}
-	if _, ok := methods[t.Header.Alg]; !ok {
+	if _, ok := method(t.Header.Alg); !ok {
 		return errAlgNotAllowed
 	}
 	if err := decodeBody(t); err != nil {
