@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -16,8 +17,8 @@ import (
 
 // TestParseAllocations pins Parse's cost on an Auth0-shaped token: the
 // Claims and one copy of the input, however many strings and custom
-// claims it holds; a string or []string custom claim then reads without
-// allocating beyond its result slice.
+// claims it holds (ParseString: the Claims alone); a string or []string
+// custom claim then reads without allocating beyond its result slice.
 func TestParseAllocations(t *testing.T) {
 	if racedetect.Enabled {
 		t.Skip("the race detector changes allocation counts")
@@ -25,6 +26,8 @@ func TestParseAllocations(t *testing.T) {
 	c, err := Parse(benchPayload)
 	require.NoError(t, err)
 	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _, _ = Parse(benchPayload) }))
+	src := string(benchPayload)
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = ParseString(src) }))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = Get[string](c, "https://example.com/email") }))
 	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = Get[[]string](c, "https://example.com/roles") }))
 }
@@ -197,4 +200,18 @@ func TestMaxRegisteredLen(t *testing.T) {
 	if longest != maxRegisteredLen {
 		t.Fatalf("maxRegisteredLen is %d, the longest registered name has %d bytes", maxRegisteredLen, longest)
 	}
+}
+
+// ParseString decides as Parse, and its strings are cut from its input.
+func TestParseStringSharesItsInput(t *testing.T) {
+	src := string(benchPayload)
+	c, err := ParseString(src)
+	require.NoError(t, err)
+	want, err := Parse(benchPayload)
+	require.NoError(t, err)
+	assert.Equal(t, want, c)
+	assert.True(t, strings.Contains(src, c.Subject) && unsafe.StringData(c.Subject) == unsafe.StringData(src[strings.Index(src, c.Subject):]),
+		"sub is a substring of the input")
+	_, err = ParseString(`{"iss":"a","iss":"b"}`)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
