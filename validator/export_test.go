@@ -1,5 +1,7 @@
 package validator
 
+import "strings"
+
 // CachedTokens exposes the size of the verified-token cache to the
 // external tests.
 func (v *Validator) CachedTokens() int {
@@ -25,4 +27,12 @@ func (v *Validator) KnownHeaders() int {
 		return len(*m)
 	}
 	return 0
+}
+
+// KnowsHeaderOf reports whether the table of verified headers holds the
+// header segment of token.
+func (v *Validator) KnowsHeaderOf(token string) bool {
+	seg, _, _ := strings.Cut(token, ".")
+	_, ok := v.headers.get(seg)
+	return ok
 }

@@ -64,11 +64,14 @@ func TestKnownHeaders(t *testing.T) {
 	assert.Equal(t, 1, v.KnownHeaders())
 
 	// Bounded: more verified headers (a parameter the validator ignores
-	// makes each one distinct) than the table holds are all accepted.
+	// makes each one distinct) than the table holds are all accepted, and
+	// the newest is remembered, so that a rotated key's header makes room.
 	for i := range 40 {
-		c, err := v.Validate(ctx, sign(k, map[string]any{"x5t": fmt.Sprint(i)}, "auth0|u4"))
+		tok := sign(k, map[string]any{"x5t": fmt.Sprint(i)}, "auth0|u4")
+		c, err := v.Validate(ctx, tok)
 		require.NoError(t, err, i)
 		assert.Equal(t, "auth0|u4", c.Subject)
+		assert.True(t, v.KnowsHeaderOf(tok), i)
 	}
 	assert.Equal(t, 32, v.KnownHeaders())
 }

@@ -2,7 +2,6 @@ package validator
 
 import (
 	"crypto"
-	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,7 +113,9 @@ const maxHeaders = 32
 // rather than a decoding, and its kid a string without an allocation.
 // The decoded header is a function of the segment's bytes alone; the
 // allow-list and profile checks still run on every token. Only headers
-// of verified tokens get in, so no attacker can fill it.
+// of verified tokens get in, so no attacker can fill it; when it is full,
+// a new one takes the place of one at random, so that the headers of
+// rotated keys make room.
 type headerTable struct {
 	m  atomic.Pointer[map[string]header] // read without locking
 	mu sync.Mutex                        // serializes add
@@ -129,19 +130,29 @@ func (t *headerTable) get(seg string) (header, bool) {
 	return header{}, false
 }
 
-// add remembers h as the decoding of seg, unless the table is full.
+// add remembers h as the decoding of seg.
 func (t *headerTable) add(seg string, h header) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old := t.m.Load()
-	if old != nil {
-		if _, ok := (*old)[seg]; ok || len(*old) >= maxHeaders {
+	var m map[string]header
+	if old == nil {
+		m = make(map[string]header, 1)
+	} else {
+		if _, ok := (*old)[seg]; ok {
 			return
 		}
-	}
-	m := make(map[string]header, 1)
-	if old != nil {
-		m = maps.Clone(*old)
+		m = make(map[string]header, min(len(*old)+1, maxHeaders))
+		// Full: leave out the first entry, which map iteration picks at
+		// random.
+		evict := len(*old) >= maxHeaders
+		for k, v := range *old {
+			if evict {
+				evict = false
+				continue
+			}
+			m[k] = v
+		}
 	}
 	// A copy: seg is part of the caller's token, which must not stay
 	// alive for it.

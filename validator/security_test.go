@@ -802,9 +802,12 @@ func TestSecurityClaims(t *testing.T) {
 		add(fmt.Sprintf("iss %q", v), e.body(drop("iss"), `"iss":`+js(v)), validator.ErrIssuer, reason, noLookup)
 	}
 	add("iss missing", e.body(drop("iss")), validator.ErrIssuer, rIssuer, noLookup)
-	// The signature segment is decoded only for a known issuer.
+	// The signature segment is decoded only for a known issuer, also
+	// when iss is missing.
 	cases = append(cases, secCase{"unknown iss, signature segment not base64url",
 		e.signed(e.body(drop("iss"), `"iss":"https://evil.example/"`)) + "!", validator.ErrIssuer, rIssuer, noLookup})
+	cases = append(cases, secCase{"iss missing, signature segment not base64url",
+		e.signed(e.body(drop("iss"))) + "!", validator.ErrIssuer, rIssuer, noLookup})
 	add("iss an array", e.body(drop("iss"), `"iss":[`+iss+`]`), validator.ErrMalformed, rWrongType, noLookup)
 	add("iss an array of two", e.body(drop("iss"), `"iss":[`+iss+`,"https://evil.example/"]`), validator.ErrMalformed, rWrongType, noLookup)
 	add("iss null", e.body(drop("iss"), `"iss":null`), validator.ErrMalformed, rWrongType, noLookup)
