@@ -98,3 +98,17 @@ func ExampleFromContext() {
 	// Output:
 	// 200 contacts of auth0|5f7c8ec7c33c6c004bbafe82
 }
+
+// ParseString suits a claims set that is already a string: it shares the
+// string's memory instead of copying it. Like Parse, it refuses what other
+// parsers would read differently, such as a duplicate member.
+func ExampleParseString() {
+	c, err := claims.ParseString(`{"iss":"https://tenant.eu.auth0.com/","sub":"auth0|42","scope":"read:contacts write:contacts"}`)
+	fmt.Println(c.Subject, c.Scopes, err)
+
+	_, err = claims.ParseString(`{"sub":"auth0|42","sub":"auth0|admin"}`)
+	fmt.Println(errors.Is(err, claims.ErrInvalid), err)
+	// Output:
+	// auth0|42 [read:contacts write:contacts] <nil>
+	// true claims: invalid claims set: duplicate member name
+}
